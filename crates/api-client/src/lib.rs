@@ -1,0 +1,42 @@
+//! Typed clients for the external HTTP APIs the app calls.
+//!
+//! One shared [`reqwest::Client`] (pooled connections, rustls on ring, gzip, timeouts, a user
+//! agent naming the app) carries every upstream; each upstream gets a thin typed module on top
+//! (here: [`todos`], a JSONPlaceholder-compatible API). Errors are classified so the web layer can
+//! answer 404, 429, 503, 504 or 502 without knowing reqwest. This crate knows nothing of axum.
+
+mod config;
+mod error;
+pub mod todos;
+
+pub use config::ApiClientConfig;
+pub use error::{Error, Result};
+
+/// The clients of every upstream, built once at start-up and cloned cheaply into handlers.
+#[derive(Debug, Clone)]
+pub struct ApiClients {
+    pub todos: todos::TodosClient,
+}
+
+impl ApiClients {
+    pub fn new(config: &ApiClientConfig) -> Result<Self> {
+        let http = http_client(config)?;
+        Ok(Self {
+            todos: todos::TodosClient::new(http, &config.todos_base_url),
+        })
+    }
+}
+
+/// The one outbound HTTP client. Installs ring as rustls' process-wide crypto provider first:
+/// reqwest is built without a provider of its own so the graph has exactly one (see
+/// ARCHITECTURE.md, "One TLS stack").
+fn http_client(config: &ApiClientConfig) -> Result<reqwest::Client> {
+    // Err only means a provider is already installed (by `app` at start-up): fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.timeout)
+        .build()
+        .map_err(Error::Build)
+}

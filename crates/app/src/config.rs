@@ -1,0 +1,393 @@
+//! Typed configuration, read once at start-up from the environment and an optional `.env` file.
+//!
+//! Each crate owns its section (`DbConfig`, `WebConfig`, `ApiClientConfig`); this module composes
+//! them. Every variable the app reads is listed in [`VARIABLES`] and documented in `.env.example`
+//! (a test keeps the two in step). A real environment variable wins over the same one in `.env`.
+
+use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use api_client::ApiClientConfig;
+use db::DbConfig;
+use secrecy::{ExposeSecret, SecretString};
+use web::WebConfig;
+
+/// Every environment variable the app reads.
+pub const VARIABLES: &[&str] = &[
+    "APP_ENV",
+    "APP_ADDR",
+    "APP_SECRET_KEY",
+    "DATABASE_URL",
+    "APP_DB_MAX_CONNECTIONS",
+    "APP_DB_ACQUIRE_TIMEOUT_SECS",
+    "APP_DB_LOG_STATEMENTS",
+    "APP_MIGRATE_ON_START",
+    "APP_REQUEST_TIMEOUT_SECS",
+    "APP_BODY_LIMIT_BYTES",
+    "APP_TEMPLATES_DIR",
+    "APP_STATIC_DIR",
+    "APP_TEMPLATE_RELOAD",
+    "APP_TODOS_API_URL",
+    "APP_HTTP_CONNECT_TIMEOUT_SECS",
+    "APP_HTTP_TIMEOUT_SECS",
+    "RUST_LOG",
+    "APP_LOG_FORMAT",
+];
+
+/// The key used when none is set outside production. Production refuses it.
+const DEV_SECRET_KEY: &str = "dev-only-insecure-secret-key-change-me-0000";
+/// The placeholder in `.env.example`; production refuses it too.
+const EXAMPLE_SECRET_KEY: &str = "replace-me-with-at-least-32-random-characters";
+pub const MIN_SECRET_KEY_LEN: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+    Test,
+}
+
+impl FromStr for Environment {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Self::Development),
+            "production" | "prod" => Ok(Self::Production),
+            "test" => Ok(Self::Test),
+            other => Err(format!(
+                "`{other}` is not an environment: use development, production or test"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Development => "development",
+            Self::Production => "production",
+            Self::Test => "test",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" | "pretty" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("`{other}` is not a log format: use text or json")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Environment,
+    pub addr: SocketAddr,
+    /// Signs sessions and tokens. Never printed.
+    pub secret_key: SecretString,
+    pub migrate_on_start: bool,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub db: DbConfig,
+    pub web: WebConfig,
+    pub api: ApiClientConfig,
+    /// Where each variable's value came from, for `app check`.
+    sources: HashMap<&'static str, Source>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Environment,
+    DotEnv,
+}
+
+/// Everything wrong with the configuration, so one run shows every problem.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Reads the process environment, then `.env` in the working directory if there is one.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let dotenv = read_dotenv(".env")?;
+        Self::from_lookup(|key| {
+            std::env::var(key)
+                .ok()
+                .map(|v| (v, Source::Environment))
+                .or_else(|| dotenv.get(key).map(|v| (v.clone(), Source::DotEnv)))
+        })
+    }
+
+    /// Builds the configuration from explicit variables (tests use this).
+    pub fn from_vars<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, ConfigError> {
+        let map: HashMap<&str, &str> = vars.into_iter().collect();
+        Self::from_lookup(|key| map.get(key).map(|v| ((*v).to_owned(), Source::Environment)))
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<(String, Source)>) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            lookup: &lookup,
+            errors: Vec::new(),
+            sources: HashMap::new(),
+        };
+        let env = r.parse("APP_ENV", Environment::Development, str::parse);
+        let dev = env != Environment::Production;
+
+        let secret_key = r.get("APP_SECRET_KEY");
+        let secret_key = match (env, secret_key) {
+            (Environment::Production, None) => {
+                r.errors.push("APP_SECRET_KEY: required in production".into());
+                String::new()
+            }
+            (Environment::Production, Some(key)) => {
+                if let Err(problem) = check_secret_key(&key) {
+                    r.errors.push(format!("APP_SECRET_KEY: {problem}"));
+                }
+                key
+            }
+            (_, key) => key.unwrap_or_else(|| DEV_SECRET_KEY.to_owned()),
+        };
+
+        let defaults = WebConfig::default();
+        let web = WebConfig {
+            templates_dir: r.parse("APP_TEMPLATES_DIR", defaults.templates_dir, parse_path),
+            static_dir: r.parse("APP_STATIC_DIR", defaults.static_dir, parse_path),
+            reload_templates: r.parse("APP_TEMPLATE_RELOAD", env == Environment::Development, parse_bool),
+            request_timeout: r.parse("APP_REQUEST_TIMEOUT_SECS", defaults.request_timeout, parse_secs),
+            body_limit: r.parse("APP_BODY_LIMIT_BYTES", defaults.body_limit, parse_positive),
+            static_max_age: if dev { Duration::ZERO } else { defaults.static_max_age },
+        };
+
+        let mut db = DbConfig::new(r.get("DATABASE_URL").unwrap_or_else(|| DbConfig::DEFAULT_URL.to_owned()));
+        db.max_connections = r.parse("APP_DB_MAX_CONNECTIONS", db.max_connections, parse_positive);
+        db.acquire_timeout = r.parse("APP_DB_ACQUIRE_TIMEOUT_SECS", db.acquire_timeout, parse_secs);
+        db.log_statements = r.parse("APP_DB_LOG_STATEMENTS", false, parse_bool);
+        let url = db.url.expose_secret();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            r.errors.push(format!(
+                "DATABASE_URL: `{}` is neither a sqlite:// nor a postgres:// URL",
+                db.redacted_url()
+            ));
+        }
+
+        let api_defaults = ApiClientConfig::default();
+        let api = ApiClientConfig {
+            todos_base_url: r.parse("APP_TODOS_API_URL", api_defaults.todos_base_url, parse_http_url),
+            connect_timeout: r.parse("APP_HTTP_CONNECT_TIMEOUT_SECS", api_defaults.connect_timeout, parse_secs),
+            timeout: r.parse("APP_HTTP_TIMEOUT_SECS", api_defaults.timeout, parse_secs),
+        };
+
+        let config = Config {
+            env,
+            addr: r.parse("APP_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)), |s| {
+                s.parse().map_err(|_| format!("`{s}` is not an address like 127.0.0.1:3000"))
+            }),
+            secret_key: SecretString::from(secret_key),
+            migrate_on_start: r.parse("APP_MIGRATE_ON_START", true, parse_bool),
+            log_filter: r.get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_format: r.parse("APP_LOG_FORMAT", if dev { LogFormat::Text } else { LogFormat::Json }, str::parse),
+            db,
+            web,
+            api,
+            sources: std::mem::take(&mut r.sources),
+        };
+        if r.errors.is_empty() { Ok(config) } else { Err(ConfigError(r.errors)) }
+    }
+
+    /// The effective configuration, one `NAME = value (source)` line per variable, secrets hidden.
+    pub fn describe(&self) -> String {
+        let secret = |s: &SecretString| {
+            if s.expose_secret() == DEV_SECRET_KEY {
+                "(built-in development key)".to_owned()
+            } else {
+                format!("(set, {} characters, hidden)", s.expose_secret().chars().count())
+            }
+        };
+        let rows: Vec<(&str, String)> = vec![
+            ("APP_ENV", self.env.to_string()),
+            ("APP_ADDR", self.addr.to_string()),
+            ("APP_SECRET_KEY", secret(&self.secret_key)),
+            ("DATABASE_URL", self.db.redacted_url()),
+            ("APP_DB_MAX_CONNECTIONS", self.db.max_connections.to_string()),
+            ("APP_DB_ACQUIRE_TIMEOUT_SECS", secs(self.db.acquire_timeout)),
+            ("APP_DB_LOG_STATEMENTS", self.db.log_statements.to_string()),
+            ("APP_MIGRATE_ON_START", self.migrate_on_start.to_string()),
+            ("APP_REQUEST_TIMEOUT_SECS", secs(self.web.request_timeout)),
+            ("APP_BODY_LIMIT_BYTES", self.web.body_limit.to_string()),
+            ("APP_TEMPLATES_DIR", self.web.templates_dir.display().to_string()),
+            ("APP_STATIC_DIR", self.web.static_dir.display().to_string()),
+            ("APP_TEMPLATE_RELOAD", self.web.reload_templates.to_string()),
+            ("APP_TODOS_API_URL", self.api.todos_base_url.clone()),
+            ("APP_HTTP_CONNECT_TIMEOUT_SECS", secs(self.api.connect_timeout)),
+            ("APP_HTTP_TIMEOUT_SECS", secs(self.api.timeout)),
+            ("RUST_LOG", self.log_filter.clone()),
+            ("APP_LOG_FORMAT", format!("{:?}", self.log_format).to_lowercase()),
+        ];
+        let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for (key, value) in rows {
+            let source = match self.sources.get(key) {
+                Some(Source::Environment) => "environment",
+                Some(Source::DotEnv) => ".env",
+                None => "default",
+            };
+            out.push_str(&format!("{key:<width$} = {value}  ({source})\n"));
+        }
+        out
+    }
+}
+
+struct Reader<'a, F> {
+    lookup: &'a F,
+    errors: Vec<String>,
+    sources: HashMap<&'static str, Source>,
+}
+
+impl<F: Fn(&str) -> Option<(String, Source)>> Reader<'_, F> {
+    /// The raw value, if set and not blank.
+    fn get(&mut self, key: &'static str) -> Option<String> {
+        let (value, source) = (self.lookup)(key)?;
+        if value.trim().is_empty() {
+            return None;
+        }
+        self.sources.insert(key, source);
+        Some(value)
+    }
+
+    /// The parsed value, or `default` when unset; a bad value is recorded and `default` returned.
+    fn parse<T>(&mut self, key: &'static str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> T {
+        match self.get(key) {
+            None => default,
+            Some(raw) => parse(raw.trim()).unwrap_or_else(|problem| {
+                self.errors.push(format!("{key}: {problem}"));
+                default
+            }),
+        }
+    }
+}
+
+fn check_secret_key(key: &str) -> Result<(), String> {
+    if key == DEV_SECRET_KEY || key == EXAMPLE_SECRET_KEY {
+        return Err("is the example/development value; generate one, e.g. `openssl rand -hex 32`".into());
+    }
+    let len = key.chars().count();
+    if len < MIN_SECRET_KEY_LEN {
+        return Err(format!(
+            "is {len} characters; it must be at least {MIN_SECRET_KEY_LEN} (e.g. `openssl rand -hex 32`)"
+        ));
+    }
+    Ok(())
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("`{s}` is not a boolean: use true or false")),
+    }
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| *v > 0.0)
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+        .ok_or_else(|| format!("`{s}` is not a positive number of seconds"))
+}
+
+fn parse_positive<T: FromStr + PartialOrd + Default>(s: &str) -> Result<T, String> {
+    s.parse::<T>()
+        .ok()
+        .filter(|v| *v > T::default())
+        .ok_or_else(|| format!("`{s}` is not a positive whole number"))
+}
+
+fn parse_path(s: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(s))
+}
+
+fn parse_http_url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        Ok(s.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!("`{s}` is not an http:// or https:// URL"))
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{}", d.as_secs_f64())
+}
+
+/// `KEY=value` lines of a `.env` file; a missing file is no error, a malformed one is.
+fn read_dotenv(path: &str) -> Result<HashMap<String, String>, ConfigError> {
+    match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter
+            .map(|item| item.map_err(|e| ConfigError(vec![format!("{path}: {e}")])))
+            .collect(),
+        Err(e) if e.not_found() => Ok(HashMap::new()),
+        Err(e) => Err(ConfigError(vec![format!("{path}: {e}")])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(vars: &[(&str, &str)]) -> Vec<String> {
+        Config::from_vars(vars.iter().copied()).err().map(|e| e.0).unwrap_or_default()
+    }
+
+    #[test]
+    fn with_nothing_set_the_defaults_run_on_sqlite() {
+        let config = Config::from_vars([]).ok();
+        let config = config.as_ref();
+        assert_eq!(config.map(|c| c.env), Some(Environment::Development));
+        assert_eq!(config.map(|c| c.addr.to_string()), Some("127.0.0.1:3000".into()));
+        assert_eq!(config.map(|c| c.db.redacted_url()), Some(DbConfig::DEFAULT_URL.into()));
+        assert_eq!(config.map(|c| c.web.reload_templates), Some(true));
+    }
+
+    #[test]
+    fn production_refuses_a_missing_default_or_short_secret_key() {
+        let prod = ("APP_ENV", "production");
+        assert_eq!(errors(&[prod]), vec!["APP_SECRET_KEY: required in production"]);
+        assert!(errors(&[prod, ("APP_SECRET_KEY", DEV_SECRET_KEY)])[0].contains("example/development"));
+        assert!(errors(&[prod, ("APP_SECRET_KEY", EXAMPLE_SECRET_KEY)])[0].contains("example/development"));
+        assert!(errors(&[prod, ("APP_SECRET_KEY", "short")])[0].contains("at least 32"));
+        assert!(errors(&[prod, ("APP_SECRET_KEY", &"k".repeat(32))]).is_empty());
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let problems = errors(&[
+            ("APP_ENV", "staging"),
+            ("APP_ADDR", "nowhere"),
+            ("APP_DB_MAX_CONNECTIONS", "0"),
+            ("APP_REQUEST_TIMEOUT_SECS", "-1"),
+            ("DATABASE_URL", "mysql://x"),
+        ]);
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("APP_ADDR: `nowhere`")));
+    }
+
+    #[test]
+    fn describe_hides_secrets_and_names_sources() {
+        let config = Config::from_vars([
+            ("APP_SECRET_KEY", "a-very-secret-value-that-must-not-print"),
+            ("DATABASE_URL", "postgres://app:hunter2@db/app"),
+        ]);
+        let text = config.map(|c| c.describe()).unwrap_or_default();
+        assert!(!text.contains("a-very-secret-value"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("postgres://app:***@db/app  (environment)"), "{text}");
+        assert!(text.contains("APP_ADDR"), "{text}");
+    }
+}

@@ -1,0 +1,14 @@
+//! The deployable application: configuration, telemetry, the CLI, and [`Application`], which
+//! wires `db`, `api-client`, `jobs` and `web` together.
+//!
+//! `main.rs` stays a few lines long so that tests boot exactly the code production runs:
+//! `Application::build(&config)` then `run_until_stopped`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+mod startup;
+pub mod telemetry;
+
+pub use config::{Config, Environment};
+pub use startup::{Application, shutdown_signal};

@@ -1,0 +1,122 @@
+//! Building and running the server.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use api_client::ApiClients;
+use axum::Router;
+use db::DatabaseConnection;
+use migration::{Migrator, MigratorTrait};
+use tokio::net::TcpListener;
+use web::{AppState, Templates};
+
+use crate::Config;
+
+/// A bound, ready-to-serve app. Binding happens in [`Application::build`], so port 0 works and
+/// [`Application::port`] tells which port the OS picked.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: DatabaseConnection,
+    addr: SocketAddr,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        install_crypto_provider();
+        let db = db::connect(&config.db)
+            .await
+            .with_context(|| format!("connecting to {}", config.db.redacted_url()))?;
+        if config.migrate_on_start {
+            Migrator::up(&db, None)
+                .await
+                .context("applying pending migrations")?;
+        }
+        let templates = Templates::load(&config.web.templates_dir, config.web.reload_templates)
+            .context("loading templates")?;
+        let api = ApiClients::new(&config.api).context("building the HTTP client")?;
+        let state = AppState {
+            db: db.clone(),
+            templates,
+            api,
+            config: Arc::new(config.web.clone()),
+        };
+        let router = web::build_router(state);
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("listening on {}", config.addr))?;
+        let addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            router,
+            db,
+            addr,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The app's pool, shared with every request.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish and closes the pool.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        if let Err(err) = self.db.close_by_ref().await {
+            tracing::warn!(error = %err, "closing the database pool");
+        }
+        Ok(())
+    }
+}
+
+/// One crypto provider (ring) for rustls in the whole process: sqlx and reqwest both use it.
+pub(crate) fn install_crypto_provider() {
+    // Err only means it is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, finishing in-flight requests");
+}

@@ -1,0 +1,25 @@
+//! Writing audit rows. Always called on the transaction of the change it records, so the change
+//! and its audit row commit or roll back together.
+
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use crate::{Result, entities::audit_log};
+
+pub(crate) async fn record(
+    conn: &impl ConnectionTrait,
+    entity: &str,
+    entity_id: i64,
+    action: &str,
+    changes: &serde_json::Value,
+) -> Result<()> {
+    let row = audit_log::ActiveModel {
+        entity: Set(entity.to_owned()),
+        entity_id: Set(entity_id),
+        action: Set(action.to_owned()),
+        changes: Set(changes.to_string()),
+        created_at: Set(crate::now()),
+        ..Default::default()
+    };
+    audit_log::Entity::insert(row).exec(conn).await?;
+    Ok(())
+}

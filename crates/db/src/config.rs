@@ -1,0 +1,80 @@
+//! The database section of the app's configuration.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// `sqlite://path?mode=rwc` or `postgres://user:password@host/db`. Secret: it may hold a password.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// Log every SQL statement (at `debug`); slow ones are logged at `warn` regardless.
+    pub log_statements: bool,
+}
+
+impl DbConfig {
+    pub const DEFAULT_URL: &str = "sqlite://data/app.db?mode=rwc";
+
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: SecretString::from(url.into()),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            log_statements: false,
+        }
+    }
+
+    /// The URL with any password replaced by `***`, fit for logs and `app check`.
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.expose_secret())
+    }
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_URL)
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}{tail}")
+            } else {
+                format!("{scheme}://{user}@{host}{tail}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn a_password_in_the_url_is_hidden() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/app?sslmode=require"),
+            "postgres://app:***@db:5432/app?sslmode=require"
+        );
+    }
+
+    #[test]
+    fn urls_without_a_password_are_unchanged() {
+        assert_eq!(redact_url("postgres://app@db/app"), "postgres://app@db/app");
+        assert_eq!(
+            redact_url("sqlite://data/app.db?mode=rwc"),
+            "sqlite://data/app.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! The data layer: connections, entities, queries and transactions.
+//!
+//! Query functions take `&impl ConnectionTrait` (reads) or `&impl TransactionTrait` (writes that
+//! must be atomic), so the caller decides whether they run on the pool or inside a transaction it
+//! already holds. This crate knows nothing of HTTP: it returns [`Error`], which classifies what
+//! went wrong, and `web` decides what that means for a response.
+
+mod audit;
+mod config;
+mod connect;
+pub mod entities;
+mod error;
+pub mod products;
+mod transaction;
+mod validation;
+
+pub use config::DbConfig;
+pub use connect::{Backend, connect, ping};
+pub use error::{Error, Result};
+pub use transaction::begin_write;
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+pub use validation::{FieldError, FieldErrors};
+
+/// The current time at the precision both databases store (microseconds), so a row returned
+/// from a write equals the same row read back later.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// A window into an ordered list: the rows and where they sit in the whole.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// How many rows the whole list has.
+    pub total: u64,
+    pub limit: u64,
+    pub offset: u64,
+}

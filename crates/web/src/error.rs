@@ -1,0 +1,148 @@
+//! The one place errors become responses.
+//!
+//! Handlers return [`Error`]; its `IntoResponse` picks the status, logs server faults once (with
+//! their cause chain), and attaches a [`Problem`] to an empty response. The `render_problems`
+//! middleware then writes that problem as `application/problem+json` under `/api` and as an HTML
+//! page elsewhere, so handlers never care which kind of client they serve.
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use db::FieldErrors;
+
+use crate::problem::Problem;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A well-formed body the server cannot use: wrong types, missing or unknown fields.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Input that parsed but broke a rule, field by field.
+    #[error("validation failed: {0}")]
+    Validation(FieldErrors),
+    /// A dependency (the database) is down; the client may retry.
+    #[error("service unavailable")]
+    Unavailable(#[source] BoxError),
+    /// A bug or an unexpected failure. Its cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl Error {
+    pub fn internal(err: impl Into<BoxError>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable(_) | Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn to_problem(&self) -> Problem {
+        let status = self.status();
+        match self {
+            Self::Validation(errors) => Problem::new(
+                status,
+                "validation",
+                "Some fields are invalid; see `errors`.",
+            )
+            .with_errors(errors.clone()),
+            Self::Unavailable(_) => Problem::for_status(status),
+            Self::Internal(_) => Problem::for_status(status),
+            other => Problem::new(status, slug(status), other.to_string()),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %chain(cause.as_ref()), "request failed");
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = %chain(cause.as_ref()), "dependency unavailable");
+            }
+            client => tracing::debug!(status = %client.status(), error = %client, "client error"),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self.to_problem());
+        response
+    }
+}
+
+impl From<db::Error> for Error {
+    fn from(err: db::Error) -> Self {
+        match err {
+            db::Error::NotFound { .. } => Self::NotFound(err.to_string()),
+            db::Error::StaleVersion { .. } | db::Error::Conflict(_) => {
+                Self::Conflict(err.to_string())
+            }
+            db::Error::Invalid(errors) => Self::Validation(errors),
+            db::Error::Unavailable(_) => Self::Unavailable(err.into()),
+            db::Error::Database(_) => Self::Internal(err.into()),
+        }
+    }
+}
+
+impl From<tera::Error> for Error {
+    fn from(err: tera::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+/// The problem `type` for a status: a stable, kebab-case name clients can match on.
+pub(crate) fn slug(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad-request",
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable-content",
+        StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
+        StatusCode::SERVICE_UNAVAILABLE => "service-unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "client-error",
+    }
+}
+
+/// `outer: inner: innermost`, so one log line carries the whole story.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}

@@ -1,0 +1,21 @@
+//! The HTTP layer: router, middleware, handlers and views.
+//!
+//! This is the only crate that knows about axum and Tera, and the only one that turns errors into
+//! responses ([`Error`]). Handlers are thin: they parse input into validated types, call `db`
+//! (or `api-client`, `jobs`), and render JSON or a template.
+
+mod config;
+mod error;
+mod extract;
+mod middleware;
+mod problem;
+mod router;
+mod routes;
+mod state;
+mod templates;
+
+pub use config::WebConfig;
+pub use error::{Error, Result};
+pub use router::build as build_router;
+pub use state::AppState;
+pub use templates::Templates;

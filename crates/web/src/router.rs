@@ -1,0 +1,47 @@
+//! The whole HTTP surface: every resource's router, static files, the 404 fallback, and the
+//! middleware stack around all of it.
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    http::{HeaderValue, Response, Uri, header},
+};
+use tower_http::{services::ServeDir, set_header::SetResponseHeader};
+
+use crate::{AppState, Error, middleware, routes};
+
+/// Builds the app's router. Tests and the `app` binary both call this, so they serve the same app.
+pub fn build(state: AppState) -> Router {
+    let router = Router::new()
+        .merge(routes::home::router())
+        .merge(routes::health::router())
+        .merge(routes::products::router())
+        .merge(static_files(&state))
+        .fallback(not_found);
+    middleware::apply(router, &state).with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Error {
+    Error::NotFound(format!("Nothing lives at {}.", uri.path()))
+}
+
+/// `static/` with `Last-Modified` (so browsers revalidate cheaply) and, on success, a
+/// `Cache-Control` that lets them skip even that for a day in production.
+fn static_files(state: &AppState) -> Router<AppState> {
+    let value = cache_control(state.config.static_max_age);
+    let files = SetResponseHeader::overriding(
+        ServeDir::new(&state.config.static_dir),
+        header::CACHE_CONTROL,
+        move |response: &Response<_>| response.status().is_success().then(|| value.clone()),
+    );
+    Router::new().nest_service("/static", files)
+}
+
+fn cache_control(max_age: Duration) -> HeaderValue {
+    if max_age.is_zero() {
+        return HeaderValue::from_static("no-cache");
+    }
+    HeaderValue::from_str(&format!("public, max-age={}", max_age.as_secs()))
+        .unwrap_or(HeaderValue::from_static("no-cache"))
+}

@@ -1,0 +1,48 @@
+//! Liveness and readiness, for load balancers and orchestrators.
+
+use std::time::Duration;
+
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use db::DatabaseConnection;
+use serde_json::{Value, json};
+
+use crate::AppState;
+
+/// How long `/ready` waits for the database before calling it down.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+}
+
+/// The process is up and serving. Touches nothing else, so it stays cheap under any load.
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// The app can do its work: the database answers within [`READY_TIMEOUT`].
+async fn ready(State(db): State<DatabaseConnection>) -> (StatusCode, Json<Value>) {
+    match tokio::time::timeout(READY_TIMEOUT, db::ping(&db)).await {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "ok" })),
+        ),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness check: database unavailable");
+            unavailable("the database did not answer")
+        }
+        Err(_) => {
+            tracing::warn!("readiness check: database timed out");
+            unavailable("the database did not answer in time")
+        }
+    }
+}
+
+fn unavailable(reason: &str) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "unavailable", "database": reason })),
+    )
+}

@@ -1,0 +1,5 @@
+//! One module per resource, each ending in `pub(crate) fn router() -> Router<AppState>`.
+
+pub(crate) mod health;
+pub(crate) mod home;
+pub(crate) mod products;

@@ -1,0 +1,24 @@
+//! The database schema, as an ordered list of reversible migrations.
+//!
+//! `app migrate up|down|status|fresh` drives these, and `app serve` applies pending ones at start.
+//! Each migration is a file named `mYYYYMMDD_NNNNNN_what.rs` and must work on SQLite and
+//! PostgreSQL alike: build statements with sea-query, not raw SQL, unless a comment says why.
+
+pub use sea_orm_migration::{MigrationStatus, prelude::*};
+
+mod m20261121_000001_create_products;
+mod m20261121_000002_create_audit_log;
+
+/// Every migration of the app, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_products::Migration),
+            Box::new(m20261121_000002_create_audit_log::Migration),
+        ]
+    }
+}
