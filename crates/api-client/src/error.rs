@@ -7,7 +7,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{upstream}: {what} was not found")]
-    NotFound { upstream: &'static str, what: String },
+    NotFound {
+        upstream: &'static str,
+        what: String,
+    },
 
     #[error("{upstream} is rate limiting us")]
     RateLimited {

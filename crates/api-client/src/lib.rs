@@ -34,7 +34,11 @@ fn http_client(config: &ApiClientConfig) -> Result<reqwest::Client> {
     // Err only means a provider is already installed (by `app` at start-up): fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
-        .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!(
+            env!("CARGO_PKG_NAME"),
+            "/",
+            env!("CARGO_PKG_VERSION")
+        ))
         .connect_timeout(config.connect_timeout)
         .timeout(config.timeout)
         .build()

@@ -74,7 +74,9 @@ mod tests {
         let cli = Cli::try_parse_from(["app", "migrate", "down", "--steps", "2"]).ok();
         assert!(matches!(
             cli.and_then(|c| c.command),
-            Some(Command::Migrate { action: MigrateAction::Down { steps: 2 } })
+            Some(Command::Migrate {
+                action: MigrateAction::Down { steps: 2 }
+            })
         ));
     }
 }

@@ -18,6 +18,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
 
 /// Each migration's name and whether it is applied, oldest first.
 pub async fn migration_status(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, bool)>> {
+    // Creates the (empty) tracking table on a new database, as sea-orm's own `status` does.
+    Migrator::install(db).await?;
     Ok(Migrator::get_migration_with_status(db)
         .await?
         .into_iter()
@@ -36,7 +38,11 @@ pub async fn migrate(
 ) -> anyhow::Result<()> {
     match action {
         MigrateAction::Up => {
-            let pending = migration_status(db).await?.iter().filter(|(_, a)| !a).count();
+            let pending = migration_status(db)
+                .await?
+                .iter()
+                .filter(|(_, a)| !a)
+                .count();
             Migrator::up(db, None).await?;
             writeln!(out, "applied {pending} migration(s)")?;
         }
@@ -63,7 +69,11 @@ pub async fn migrate(
     Ok(())
 }
 
-pub async fn seed(db: &DatabaseConnection, products: u64, out: &mut impl Write) -> anyhow::Result<()> {
+pub async fn seed(
+    db: &DatabaseConnection,
+    products: u64,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let report = db::products::seed_demo(db, products)
         .await

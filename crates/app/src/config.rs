@@ -4,7 +4,9 @@
 //! them. Every variable the app reads is listed in [`VARIABLES`] and documented in `.env.example`
 //! (a test keeps the two in step). A real environment variable wins over the same one in `.env`.
 
-use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{
+    collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration,
+};
 
 use api_client::ApiClientConfig;
 use db::DbConfig;
@@ -127,7 +129,9 @@ impl Config {
     }
 
     /// Builds the configuration from explicit variables (tests use this).
-    pub fn from_vars<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, ConfigError> {
+    pub fn from_vars<'a>(
+        vars: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ConfigError> {
         let map: HashMap<&str, &str> = vars.into_iter().collect();
         Self::from_lookup(|key| map.get(key).map(|v| ((*v).to_owned(), Source::Environment)))
     }
@@ -144,7 +148,8 @@ impl Config {
         let secret_key = r.get("APP_SECRET_KEY");
         let secret_key = match (env, secret_key) {
             (Environment::Production, None) => {
-                r.errors.push("APP_SECRET_KEY: required in production".into());
+                r.errors
+                    .push("APP_SECRET_KEY: required in production".into());
                 String::new()
             }
             (Environment::Production, Some(key)) => {
@@ -160,18 +165,40 @@ impl Config {
         let web = WebConfig {
             templates_dir: r.parse("APP_TEMPLATES_DIR", defaults.templates_dir, parse_path),
             static_dir: r.parse("APP_STATIC_DIR", defaults.static_dir, parse_path),
-            reload_templates: r.parse("APP_TEMPLATE_RELOAD", env == Environment::Development, parse_bool),
-            request_timeout: r.parse("APP_REQUEST_TIMEOUT_SECS", defaults.request_timeout, parse_secs),
+            reload_templates: r.parse(
+                "APP_TEMPLATE_RELOAD",
+                env == Environment::Development,
+                parse_bool,
+            ),
+            request_timeout: r.parse(
+                "APP_REQUEST_TIMEOUT_SECS",
+                defaults.request_timeout,
+                parse_secs,
+            ),
             body_limit: r.parse("APP_BODY_LIMIT_BYTES", defaults.body_limit, parse_positive),
-            static_max_age: if dev { Duration::ZERO } else { defaults.static_max_age },
+            static_max_age: if env == Environment::Development {
+                Duration::ZERO
+            } else {
+                defaults.static_max_age
+            },
         };
 
-        let mut db = DbConfig::new(r.get("DATABASE_URL").unwrap_or_else(|| DbConfig::DEFAULT_URL.to_owned()));
+        let mut db = DbConfig::new(
+            r.get("DATABASE_URL")
+                .unwrap_or_else(|| DbConfig::DEFAULT_URL.to_owned()),
+        );
         db.max_connections = r.parse("APP_DB_MAX_CONNECTIONS", db.max_connections, parse_positive);
-        db.acquire_timeout = r.parse("APP_DB_ACQUIRE_TIMEOUT_SECS", db.acquire_timeout, parse_secs);
+        db.acquire_timeout = r.parse(
+            "APP_DB_ACQUIRE_TIMEOUT_SECS",
+            db.acquire_timeout,
+            parse_secs,
+        );
         db.log_statements = r.parse("APP_DB_LOG_STATEMENTS", false, parse_bool);
         let url = db.url.expose_secret();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             r.errors.push(format!(
                 "DATABASE_URL: `{}` is neither a sqlite:// nor a postgres:// URL",
                 db.redacted_url()
@@ -180,26 +207,47 @@ impl Config {
 
         let api_defaults = ApiClientConfig::default();
         let api = ApiClientConfig {
-            todos_base_url: r.parse("APP_TODOS_API_URL", api_defaults.todos_base_url, parse_http_url),
-            connect_timeout: r.parse("APP_HTTP_CONNECT_TIMEOUT_SECS", api_defaults.connect_timeout, parse_secs),
+            todos_base_url: r.parse(
+                "APP_TODOS_API_URL",
+                api_defaults.todos_base_url,
+                parse_http_url,
+            ),
+            connect_timeout: r.parse(
+                "APP_HTTP_CONNECT_TIMEOUT_SECS",
+                api_defaults.connect_timeout,
+                parse_secs,
+            ),
             timeout: r.parse("APP_HTTP_TIMEOUT_SECS", api_defaults.timeout, parse_secs),
         };
 
         let config = Config {
             env,
             addr: r.parse("APP_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)), |s| {
-                s.parse().map_err(|_| format!("`{s}` is not an address like 127.0.0.1:3000"))
+                s.parse()
+                    .map_err(|_| format!("`{s}` is not an address like 127.0.0.1:3000"))
             }),
             secret_key: SecretString::from(secret_key),
             migrate_on_start: r.parse("APP_MIGRATE_ON_START", true, parse_bool),
             log_filter: r.get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
-            log_format: r.parse("APP_LOG_FORMAT", if dev { LogFormat::Text } else { LogFormat::Json }, str::parse),
+            log_format: r.parse(
+                "APP_LOG_FORMAT",
+                if dev {
+                    LogFormat::Text
+                } else {
+                    LogFormat::Json
+                },
+                str::parse,
+            ),
             db,
             web,
             api,
             sources: std::mem::take(&mut r.sources),
         };
-        if r.errors.is_empty() { Ok(config) } else { Err(ConfigError(r.errors)) }
+        if r.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError(r.errors))
+        }
     }
 
     /// The effective configuration, one `NAME = value (source)` line per variable, secrets hidden.
@@ -208,7 +256,10 @@ impl Config {
             if s.expose_secret() == DEV_SECRET_KEY {
                 "(built-in development key)".to_owned()
             } else {
-                format!("(set, {} characters, hidden)", s.expose_secret().chars().count())
+                format!(
+                    "(set, {} characters, hidden)",
+                    s.expose_secret().chars().count()
+                )
             }
         };
         let rows: Vec<(&str, String)> = vec![
@@ -216,20 +267,32 @@ impl Config {
             ("APP_ADDR", self.addr.to_string()),
             ("APP_SECRET_KEY", secret(&self.secret_key)),
             ("DATABASE_URL", self.db.redacted_url()),
-            ("APP_DB_MAX_CONNECTIONS", self.db.max_connections.to_string()),
+            (
+                "APP_DB_MAX_CONNECTIONS",
+                self.db.max_connections.to_string(),
+            ),
             ("APP_DB_ACQUIRE_TIMEOUT_SECS", secs(self.db.acquire_timeout)),
             ("APP_DB_LOG_STATEMENTS", self.db.log_statements.to_string()),
             ("APP_MIGRATE_ON_START", self.migrate_on_start.to_string()),
             ("APP_REQUEST_TIMEOUT_SECS", secs(self.web.request_timeout)),
             ("APP_BODY_LIMIT_BYTES", self.web.body_limit.to_string()),
-            ("APP_TEMPLATES_DIR", self.web.templates_dir.display().to_string()),
+            (
+                "APP_TEMPLATES_DIR",
+                self.web.templates_dir.display().to_string(),
+            ),
             ("APP_STATIC_DIR", self.web.static_dir.display().to_string()),
             ("APP_TEMPLATE_RELOAD", self.web.reload_templates.to_string()),
             ("APP_TODOS_API_URL", self.api.todos_base_url.clone()),
-            ("APP_HTTP_CONNECT_TIMEOUT_SECS", secs(self.api.connect_timeout)),
+            (
+                "APP_HTTP_CONNECT_TIMEOUT_SECS",
+                secs(self.api.connect_timeout),
+            ),
             ("APP_HTTP_TIMEOUT_SECS", secs(self.api.timeout)),
             ("RUST_LOG", self.log_filter.clone()),
-            ("APP_LOG_FORMAT", format!("{:?}", self.log_format).to_lowercase()),
+            (
+                "APP_LOG_FORMAT",
+                format!("{:?}", self.log_format).to_lowercase(),
+            ),
         ];
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
@@ -263,7 +326,12 @@ impl<F: Fn(&str) -> Option<(String, Source)>> Reader<'_, F> {
     }
 
     /// The parsed value, or `default` when unset; a bad value is recorded and `default` returned.
-    fn parse<T>(&mut self, key: &'static str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> T {
+    fn parse<T>(
+        &mut self,
+        key: &'static str,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
         match self.get(key) {
             None => default,
             Some(raw) => parse(raw.trim()).unwrap_or_else(|problem| {
@@ -276,7 +344,9 @@ impl<F: Fn(&str) -> Option<(String, Source)>> Reader<'_, F> {
 
 fn check_secret_key(key: &str) -> Result<(), String> {
     if key == DEV_SECRET_KEY || key == EXAMPLE_SECRET_KEY {
-        return Err("is the example/development value; generate one, e.g. `openssl rand -hex 32`".into());
+        return Err(
+            "is the example/development value; generate one, e.g. `openssl rand -hex 32`".into(),
+        );
     }
     let len = key.chars().count();
     if len < MIN_SECRET_KEY_LEN {
@@ -342,7 +412,10 @@ mod tests {
     use super::*;
 
     fn errors(vars: &[(&str, &str)]) -> Vec<String> {
-        Config::from_vars(vars.iter().copied()).err().map(|e| e.0).unwrap_or_default()
+        Config::from_vars(vars.iter().copied())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default()
     }
 
     #[test]
@@ -350,17 +423,31 @@ mod tests {
         let config = Config::from_vars([]).ok();
         let config = config.as_ref();
         assert_eq!(config.map(|c| c.env), Some(Environment::Development));
-        assert_eq!(config.map(|c| c.addr.to_string()), Some("127.0.0.1:3000".into()));
-        assert_eq!(config.map(|c| c.db.redacted_url()), Some(DbConfig::DEFAULT_URL.into()));
+        assert_eq!(
+            config.map(|c| c.addr.to_string()),
+            Some("127.0.0.1:3000".into())
+        );
+        assert_eq!(
+            config.map(|c| c.db.redacted_url()),
+            Some(DbConfig::DEFAULT_URL.into())
+        );
         assert_eq!(config.map(|c| c.web.reload_templates), Some(true));
     }
 
     #[test]
     fn production_refuses_a_missing_default_or_short_secret_key() {
         let prod = ("APP_ENV", "production");
-        assert_eq!(errors(&[prod]), vec!["APP_SECRET_KEY: required in production"]);
-        assert!(errors(&[prod, ("APP_SECRET_KEY", DEV_SECRET_KEY)])[0].contains("example/development"));
-        assert!(errors(&[prod, ("APP_SECRET_KEY", EXAMPLE_SECRET_KEY)])[0].contains("example/development"));
+        assert_eq!(
+            errors(&[prod]),
+            vec!["APP_SECRET_KEY: required in production"]
+        );
+        assert!(
+            errors(&[prod, ("APP_SECRET_KEY", DEV_SECRET_KEY)])[0].contains("example/development")
+        );
+        assert!(
+            errors(&[prod, ("APP_SECRET_KEY", EXAMPLE_SECRET_KEY)])[0]
+                .contains("example/development")
+        );
         assert!(errors(&[prod, ("APP_SECRET_KEY", "short")])[0].contains("at least 32"));
         assert!(errors(&[prod, ("APP_SECRET_KEY", &"k".repeat(32))]).is_empty());
     }
@@ -375,7 +462,11 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
         ]);
         assert_eq!(problems.len(), 5, "{problems:?}");
-        assert!(problems.iter().any(|p| p.starts_with("APP_ADDR: `nowhere`")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("APP_ADDR: `nowhere`"))
+        );
     }
 
     #[test]
@@ -387,7 +478,10 @@ mod tests {
         let text = config.map(|c| c.describe()).unwrap_or_default();
         assert!(!text.contains("a-very-secret-value"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
-        assert!(text.contains("postgres://app:***@db/app  (environment)"), "{text}");
+        assert!(
+            text.contains("postgres://app:***@db/app  (environment)"),
+            "{text}"
+        );
         assert!(text.contains("APP_ADDR"), "{text}");
     }
 }

@@ -11,4 +11,4 @@ mod startup;
 pub mod telemetry;
 
 pub use config::{Config, Environment};
-pub use startup::{Application, shutdown_signal};
+pub use startup::{Application, install_crypto_provider, shutdown_signal};

@@ -66,6 +66,11 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
 /// `app check`: a valid config was loaded, so print it.
 fn check(config: &Config) -> ExitCode {
     let mut out = std::io::stdout().lock();
-    let printed = write!(out, "{}", config.describe()).and_then(|()| writeln!(out, "configuration OK"));
-    if printed.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    let printed =
+        write!(out, "{}", config.describe()).and_then(|()| writeln!(out, "configuration OK"));
+    if printed.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

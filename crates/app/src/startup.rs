@@ -87,7 +87,7 @@ impl Application {
 }
 
 /// One crypto provider (ring) for rustls in the whole process: sqlx and reqwest both use it.
-pub(crate) fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     // Err only means it is already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

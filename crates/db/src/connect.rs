@@ -46,10 +46,7 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection> {
         .connect_timeout(config.acquire_timeout)
         .sqlx_logging(config.log_statements)
         .sqlx_logging_level(log::LevelFilter::Debug)
-        .sqlx_slow_statements_logging_settings(
-            log::LevelFilter::Warn,
-            Duration::from_millis(500),
-        )
+        .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_millis(500))
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)

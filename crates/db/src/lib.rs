@@ -17,8 +17,10 @@ mod validation;
 pub use config::DbConfig;
 pub use connect::{Backend, connect, ping};
 pub use error::{Error, Result};
+pub use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
+};
 pub use transaction::begin_write;
-pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 pub use validation::{FieldError, FieldErrors};
 
 /// The current time at the precision both databases store (microseconds), so a row returned

@@ -100,13 +100,19 @@ impl ProductChanges {
     pub fn parse(name: Option<&str>, price_cents: Option<i64>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         if name.is_none() && price_cents.is_none() {
-            errors.add("name", "give at least one of `name` and `price_cents` to change");
+            errors.add(
+                "name",
+                "give at least one of `name` and `price_cents` to change",
+            );
             return Err(errors);
         }
         let name = name.map(ProductName::parse).transpose();
         let name = name.map_err(|m| errors.add("name", m)).ok().flatten();
         let price = price_cents.map(PriceCents::parse).transpose();
-        let price_cents = price.map_err(|m| errors.add("price_cents", m)).ok().flatten();
+        let price_cents = price
+            .map_err(|m| errors.add("price_cents", m))
+            .ok()
+            .flatten();
         errors.into_result(Self { name, price_cents })
     }
 }
@@ -338,7 +344,10 @@ mod tests {
     fn a_new_product_reports_every_invalid_field() {
         let errors = NewProduct::parse("", -1).err().unwrap_or_default();
         assert_eq!(errors.get("name"), Some("must not be empty"));
-        assert_eq!(errors.get("price_cents"), Some("must be zero or more (got -1)"));
+        assert_eq!(
+            errors.get("price_cents"),
+            Some("must be zero or more (got -1)")
+        );
     }
 
     #[test]

@@ -22,14 +22,16 @@ use tower_http::{
 };
 use tracing::Span;
 
-use crate::{AppState, problem};
+use crate::{Templates, WebConfig, problem};
 
 /// Content-Security-Policy: pages load scripts, styles and images from this origin only, no
 /// inline script, and cannot be framed (clickjacking).
 const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
-pub(crate) fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let config = &state.config;
+pub(crate) fn apply<S>(router: Router<S>, config: &WebConfig, templates: &Templates) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     let stack = ServiceBuilder::new()
         // 1. Give the request an id (or keep the caller's `x-request-id`) before anything logs.
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -48,14 +50,17 @@ pub(crate) fn apply(router: Router<AppState>, state: &AppState) -> Router<AppSta
         // 4. Security headers on every response, error pages included.
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(header_layer(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+        .layer(header_layer(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
         // 5. Compress what is worth compressing (tiny bodies are left alone).
         .layer(CompressionLayer::new())
         // 6. Give every error response its body (problem+json under /api, an HTML page
         //    elsewhere). Outside the layers below, so it also dresses their bare statuses.
         .layer(from_fn_with_state(
-            state.templates.clone(),
+            templates.clone(),
             problem::render_problems,
         ))
         // 7. Bound the time a request may take.
@@ -98,3 +103,7 @@ fn on_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
     let latency_ms = (latency.as_secs_f64() * 1_000_000.0).round() / 1000.0;
     tracing::info!(status = response.status().as_u16(), latency_ms, "finished");
 }
+
+#[cfg(test)]
+#[path = "middleware_tests.rs"]
+mod tests;

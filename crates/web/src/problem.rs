@@ -115,7 +115,10 @@ pub(crate) async fn render_problems(
 
 fn problem_json(problem: &Problem) -> String {
     serde_json::to_string(problem).unwrap_or_else(|_| {
-        format!(r#"{{"type":"/problems/internal","status":{}}}"#, problem.status)
+        format!(
+            r#"{{"type":"/problems/internal","status":{}}}"#,
+            problem.status
+        )
     })
 }
 
@@ -133,6 +136,10 @@ fn error_page(templates: &Templates, problem: &Problem) -> String {
 }
 
 /// What a panicking handler answers: a plain 500, logged, with nothing of the panic sent.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the signature CatchPanicLayer requires"
+)]
 pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<String>()
@@ -142,6 +149,8 @@ pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!(panic = message, "handler panicked");
     let status = StatusCode::INTERNAL_SERVER_ERROR;
     let mut response = status.into_response();
-    response.extensions_mut().insert(Problem::for_status(status));
+    response
+        .extensions_mut()
+        .insert(Problem::for_status(status));
     response
 }

@@ -19,7 +19,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::products::router())
         .merge(static_files(&state))
         .fallback(not_found);
-    middleware::apply(router, &state).with_state(state)
+    middleware::apply(router, &state.config, &state.templates).with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Error {

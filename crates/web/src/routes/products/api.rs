@@ -24,7 +24,10 @@ pub(super) const MAX_LIMIT: u64 = 100;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/products", get(list).post(create))
-        .route("/api/products/{id}", get(show).patch(update).delete(destroy))
+        .route(
+            "/api/products/{id}",
+            get(show).patch(update).delete(destroy),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,7 +105,9 @@ async fn update(
 ) -> Result<Json<Product>> {
     let changes = ProductChanges::parse(input.name.as_deref(), input.price_cents)
         .map_err(Error::Validation)?;
-    Ok(Json(products::update(&db, id, input.version, changes).await?))
+    Ok(Json(
+        products::update(&db, id, input.version, changes).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

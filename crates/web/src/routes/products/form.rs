@@ -46,7 +46,10 @@ impl ProductForm {
     pub(super) fn version(&self) -> Result<i32, FieldErrors> {
         self.version.trim().parse().map_err(|_| {
             let mut errors = FieldErrors::new();
-            errors.add("version", "the form is missing its version; reload the page");
+            errors.add(
+                "version",
+                "the form is missing its version; reload the page",
+            );
             errors
         })
     }
@@ -100,7 +103,16 @@ mod tests {
 
     #[test]
     fn anything_else_is_refused_with_a_reason() {
-        for bad in ["", "abc", "1.234", "1,50", "1e3", ".", "--1", "99999999999999999999"] {
+        for bad in [
+            "",
+            "abc",
+            "1.234",
+            "1,50",
+            "1e3",
+            ".",
+            "--1",
+            "99999999999999999999",
+        ] {
             assert!(parse_price(bad).is_err(), "{bad:?} should be refused");
         }
     }

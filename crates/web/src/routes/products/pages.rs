@@ -69,7 +69,12 @@ async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Html
 }
 
 async fn new(State(templates): State<Templates>) -> Result<Html<String>> {
-    form_page(&templates, "products/new.html", &ProductForm::default(), None)
+    form_page(
+        &templates,
+        "products/new.html",
+        &ProductForm::default(),
+        None,
+    )
 }
 
 #[tracing::instrument(skip_all)]
@@ -118,7 +123,10 @@ async fn update(
     }
 }
 
-async fn confirm_delete(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Html<String>> {
+async fn confirm_delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Html<String>> {
     let product = products::get(&state.db, id).await?;
     delete_page(&state.templates, &product, false)
 }
@@ -155,7 +163,10 @@ fn form_page(
 ) -> Result<Html<String>> {
     let mut context = Context::new();
     context.insert("form", form);
-    context.insert("errors", &errors.map(first_error_per_field).unwrap_or_default());
+    context.insert(
+        "errors",
+        &errors.map(first_error_per_field).unwrap_or_default(),
+    );
     templates.page(template, &context)
 }
 
@@ -179,7 +190,10 @@ fn edit_page(
     let mut context = Context::new();
     context.insert("product", product);
     context.insert("form", form);
-    context.insert("errors", &errors.map(first_error_per_field).unwrap_or_default());
+    context.insert(
+        "errors",
+        &errors.map(first_error_per_field).unwrap_or_default(),
+    );
     context.insert("conflict", &changed_meanwhile);
     templates.page("products/edit.html", &context)
 }

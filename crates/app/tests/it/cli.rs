@@ -1,0 +1,110 @@
+//! The `app` binary itself: `check` and `seed`, run as a user would run them.
+
+use std::process::{Command, Output};
+
+use crate::helpers::TestDatabase;
+
+/// Runs `app` in an empty folder (so no `.env` is picked up) with exactly these variables.
+fn app(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_app"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn check_prints_the_config_with_secrets_hidden() {
+    let output = app(
+        &["check"],
+        &[
+            ("APP_ENV", "production"),
+            ("APP_SECRET_KEY", "s3cret-s3cret-s3cret-s3cret-s3cret-42"),
+            ("DATABASE_URL", "postgres://app:hunter2@db:5432/app"),
+        ],
+    );
+
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("APP_ENV") && text.contains("production"));
+    assert!(text.contains("postgres://app:***@db:5432/app"));
+    assert!(
+        !text.contains("hunter2") && !text.contains("s3cret"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_fails_with_a_clear_message_when_the_config_is_invalid() {
+    let output = app(
+        &["check"],
+        &[("APP_ENV", "production"), ("APP_ADDR", "nowhere")],
+    );
+
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(
+        text.contains("APP_SECRET_KEY: required in production"),
+        "{text}"
+    );
+    assert!(text.contains("APP_ADDR"), "{text}");
+}
+
+#[test]
+fn serve_refuses_to_start_in_production_with_a_weak_key() {
+    let output = app(
+        &["serve"],
+        &[("APP_ENV", "production"), ("APP_SECRET_KEY", "short")],
+    );
+
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("at least 32"));
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let output = app(&["--help"], &[]);
+
+    let text = stdout(&output);
+    for command in ["serve", "migrate", "seed", "check"] {
+        assert!(
+            text.contains(command),
+            "{command} missing from --help:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn seeding_twice_does_not_duplicate_the_demo_data() {
+    let database = TestDatabase::create().await;
+    let vars = [("DATABASE_URL", database.url.as_str()), ("APP_ENV", "test")];
+    assert!(app(&["migrate", "up"], &vars).status.success());
+
+    let first = app(&["seed", "--products", "1200"], &vars);
+    let second = app(&["seed", "--products", "1200"], &vars);
+
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("1200 inserted, 0 already present"),
+        "{}",
+        stdout(&first)
+    );
+    assert!(
+        stdout(&second).contains("0 inserted, 1200 already present"),
+        "{}",
+        stdout(&second)
+    );
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    assert_eq!(db::products::list(&db, 1, 0).await.unwrap().total, 1200);
+}

@@ -1,0 +1,147 @@
+//! No Docker engine runs where these tests run, so the deployment files are checked against the
+//! app statically: what compose sets is what the app reads, and what `.env.example` documents.
+
+use std::collections::BTreeSet;
+
+use app::config::VARIABLES;
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::helpers::workspace_path;
+
+fn read(relative: &str) -> String {
+    std::fs::read_to_string(workspace_path(relative)).unwrap()
+}
+
+fn compose() -> Yaml {
+    YamlLoader::load_from_str(&read("docker-compose.yml"))
+        .unwrap()
+        .remove(0)
+}
+
+fn str_of(yaml: &Yaml) -> String {
+    match yaml {
+        Yaml::String(s) => s.clone(),
+        Yaml::Integer(i) => i.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        other => panic!("not a scalar: {other:?}"),
+    }
+}
+
+fn environment(service: &Yaml) -> Vec<(String, String)> {
+    service["environment"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (str_of(k), str_of(v)))
+        .collect()
+}
+
+/// Variable names in `.env.example`, commented out or not.
+fn documented_variables() -> BTreeSet<String> {
+    read(".env.example")
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().to_owned())
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect()
+}
+
+#[test]
+fn env_example_documents_exactly_the_variables_the_app_reads() {
+    let documented = documented_variables();
+    let read_by_app: BTreeSet<String> = VARIABLES.iter().map(|v| (*v).to_owned()).collect();
+
+    assert_eq!(documented, read_by_app);
+}
+
+#[test]
+fn compose_sets_only_variables_the_app_reads() {
+    let compose = compose();
+    for name in ["app", "migrate"] {
+        for (key, _) in environment(&compose["services"][name]) {
+            assert!(
+                VARIABLES.contains(&key.as_str()),
+                "{name} sets {key}, which the app never reads"
+            );
+        }
+    }
+}
+
+#[test]
+fn compose_waits_for_a_healthy_postgres_and_migrates_before_serving() {
+    let compose = compose();
+    let services = &compose["services"];
+
+    let healthcheck = format!("{:?}", services["postgres"]["healthcheck"]["test"]);
+    assert!(healthcheck.contains("pg_isready"), "{healthcheck}");
+    assert!(
+        !services["postgres"]["volumes"].is_badvalue(),
+        "postgres data survives restarts"
+    );
+    for name in ["app", "migrate"] {
+        let condition = str_of(&services[name]["depends_on"]["postgres"]["condition"]);
+        assert_eq!(condition, "service_healthy", "{name}");
+    }
+    assert_eq!(str_of(&services["migrate"]["command"][0]), "migrate");
+    assert_eq!(str_of(&services["migrate"]["command"][1]), "up");
+    let migrated = str_of(&services["app"]["depends_on"]["migrate"]["condition"]);
+    assert_eq!(migrated, "service_completed_successfully");
+}
+
+#[test]
+fn compose_points_the_app_at_the_compose_postgres_and_publishes_its_port() {
+    let compose = compose();
+    let services = &compose["services"];
+    let postgres: Vec<(String, String)> = environment(&services["postgres"]);
+    let pg = |k: &str| {
+        postgres
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let app: Vec<(String, String)> = environment(&services["app"]);
+    let app_var = |k: &str| {
+        app.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+
+    let expected_url = format!(
+        "postgres://{}:{}@postgres:5432/{}",
+        pg("POSTGRES_USER"),
+        pg("POSTGRES_PASSWORD"),
+        pg("POSTGRES_DB")
+    );
+    assert_eq!(app_var("DATABASE_URL"), expected_url);
+    assert_eq!(app_var("APP_ADDR"), "0.0.0.0:3000");
+    assert_eq!(str_of(&services["app"]["ports"][0]), "3000:3000");
+    assert_eq!(
+        app_var("APP_MIGRATE_ON_START"),
+        "false",
+        "the migrate service does it once"
+    );
+}
+
+#[test]
+fn the_dockerfile_builds_every_crate_and_runs_app_as_a_non_root_user() {
+    let dockerfile = read("Dockerfile");
+
+    for entry in std::fs::read_dir(workspace_path("crates")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let manifest = format!("COPY crates/{name}/Cargo.toml crates/{name}/");
+        assert!(
+            dockerfile.contains(&manifest),
+            "the dependency layer misses crates/{name}"
+        );
+    }
+    assert!(
+        dockerfile.contains("COPY templates templates")
+            && dockerfile.contains("COPY static static")
+    );
+    assert!(dockerfile.contains("USER app"));
+    assert!(dockerfile.contains(r#"ENTRYPOINT ["app"]"#));
+    assert!(dockerfile.contains("EXPOSE 3000"));
+}

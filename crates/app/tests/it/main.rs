@@ -1,0 +1,24 @@
+//! The app's integration tests: one binary, many modules, each test with its own app and database.
+//!
+//! `cargo test --workspace` runs them on SQLite; with `TEST_DATABASE_URL=postgres://...` the same
+//! tests run on PostgreSQL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    unreachable_pub,
+    missing_debug_implementations,
+    reason = "test code: a failed expectation is a failed test"
+)]
+
+mod cli;
+mod deployment;
+mod health;
+mod helpers;
+mod middleware;
+mod migrations;
+mod products_api;
+mod products_bad_input;
+mod products_pages;
+mod transactions;

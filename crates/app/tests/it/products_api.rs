@@ -1,0 +1,175 @@
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::{problem, spawn_app};
+
+#[tokio::test]
+async fn creating_a_product_returns_201_with_its_location_and_the_row() {
+    let app = spawn_app().await;
+
+    let response = app
+        .post_json(
+            "/api/products",
+            &json!({ "name": "  Green tea ", "price_cents": 450 }),
+        )
+        .await;
+
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(location, format!("/api/products/{}", body["id"]));
+    assert_eq!(body["name"], "Green tea", "the name is trimmed");
+    assert_eq!(body["price_cents"], 450);
+    assert_eq!(body["version"], 1);
+    assert!(body["created_at"].is_string() && body["updated_at"].is_string());
+}
+
+#[tokio::test]
+async fn a_created_product_reads_back_identically() {
+    let app = spawn_app().await;
+    let created = app.create_product("Coffee", 300).await;
+
+    let response = app.get(&format!("/api/products/{}", created["id"])).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap(), created);
+}
+
+#[tokio::test]
+async fn the_list_is_ordered_by_id_and_paged() {
+    let app = spawn_app().await;
+    for name in ["a", "b", "c"] {
+        app.create_product(name, 100).await;
+    }
+
+    let first: Value = app.get("/api/products?limit=2").await.json().await.unwrap();
+    let second: Value = app
+        .get("/api/products?limit=2&offset=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&first), ["a", "b"]);
+    assert_eq!(
+        (
+            first["total"].as_u64(),
+            first["limit"].as_u64(),
+            first["offset"].as_u64()
+        ),
+        (Some(3), Some(2), Some(0))
+    );
+    assert_eq!(first["next_offset"], 2);
+    assert_eq!(names(&second), ["c"]);
+    assert_eq!(second["next_offset"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_list_defaults_to_twenty_items() {
+    let app = spawn_app().await;
+    db::products::seed_demo(&app.db, 25).await.unwrap();
+
+    let page: Value = app.get("/api/products").await.json().await.unwrap();
+
+    assert_eq!(page["items"].as_array().unwrap().len(), 20);
+    assert_eq!(page["limit"], 20);
+    assert_eq!(page["total"], 25);
+}
+
+#[tokio::test]
+async fn patch_with_the_current_version_updates_and_bumps_the_version() {
+    let app = spawn_app().await;
+    let created = app.create_product("Tea", 450).await;
+    let path = format!("/api/products/{}", created["id"]);
+
+    let response = app
+        .patch_json(&path, &json!({ "version": 1, "price_cents": 500 }))
+        .await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated: Value = response.json().await.unwrap();
+    assert_eq!(updated["price_cents"], 500);
+    assert_eq!(updated["name"], "Tea", "fields not sent are kept");
+    assert_eq!(updated["version"], 2);
+    assert_eq!(app.get(&path).await.json::<Value>().await.unwrap(), updated);
+}
+
+#[tokio::test]
+async fn patch_with_a_stale_version_is_409_and_overwrites_nothing() {
+    let app = spawn_app().await;
+    let created = app.create_product("Tea", 450).await;
+    let path = format!("/api/products/{}", created["id"]);
+    app.patch_json(&path, &json!({ "version": 1, "name": "First writer" }))
+        .await;
+
+    let response = app
+        .patch_json(&path, &json!({ "version": 1, "name": "Second writer" }))
+        .await;
+
+    let body = problem(response, StatusCode::CONFLICT).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("current version is 2"),
+        "{body}"
+    );
+    let current: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(current["name"], "First writer");
+    assert_eq!(current["version"], 2);
+}
+
+#[tokio::test]
+async fn delete_answers_204_and_the_product_is_gone() {
+    let app = spawn_app().await;
+    let created = app.create_product("Tea", 450).await;
+    let path = format!("/api/products/{}", created["id"]);
+
+    let response = app.delete(&path).await;
+
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.delete(&path).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn delete_with_a_stale_version_is_409_and_keeps_the_product() {
+    let app = spawn_app().await;
+    let created = app.create_product("Tea", 450).await;
+    let path = format!("/api/products/{}", created["id"]);
+    app.patch_json(&path, &json!({ "version": 1, "price_cents": 1 }))
+        .await;
+
+    let response = app.delete(&format!("{path}?version=1")).await;
+
+    problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(app.get(&path).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_problems_for_every_method() {
+    let app = spawn_app().await;
+
+    let get = app.get("/api/products/999").await;
+    let patch = app
+        .patch_json("/api/products/999", &json!({ "version": 1, "name": "x" }))
+        .await;
+    let delete = app.delete("/api/products/999").await;
+
+    for response in [get, patch, delete] {
+        let body = problem(response, StatusCode::NOT_FOUND).await;
+        assert_eq!(body["detail"], "product 999 does not exist");
+        assert_eq!(body["type"], "/problems/not-found");
+    }
+}

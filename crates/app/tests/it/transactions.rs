@@ -1,0 +1,108 @@
+//! An update and its audit row commit together or not at all.
+
+use db::{
+    TransactionTrait,
+    entities::audit_log,
+    products::{self, ProductChanges},
+};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem, spawn_app};
+
+async fn audit_rows(app: &TestApp, product_id: i64) -> Vec<audit_log::Model> {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::Entity.eq("products"))
+        .filter(audit_log::Column::EntityId.eq(product_id))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_update_writes_an_audit_row_with_old_and_new_values() {
+    let app = spawn_app().await;
+    let id = app.create_product("Tea", 450).await["id"].as_i64().unwrap();
+
+    app.patch_json(
+        &format!("/api/products/{id}"),
+        &json!({ "version": 1, "price_cents": 500 }),
+    )
+    .await;
+
+    let rows = audit_rows(&app, id).await;
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["created", "updated"]);
+    let changes: Value = serde_json::from_str(&rows[1].changes).unwrap();
+    assert_eq!(
+        changes,
+        json!({ "price_cents": [450, 500], "version": [1, 2] })
+    );
+}
+
+#[tokio::test]
+async fn when_the_audit_write_fails_the_product_update_is_rolled_back() {
+    let app = spawn_app().await;
+    let id = app.create_product("Tea", 450).await["id"].as_i64().unwrap();
+    let path = format!("/api/products/{id}");
+    // Make the second write of the transaction fail.
+    app.db
+        .execute_unprepared("DROP TABLE audit_log")
+        .await
+        .unwrap();
+
+    let response = app
+        .patch_json(&path, &json!({ "version": 1, "name": "Changed" }))
+        .await;
+
+    let body = problem(response, StatusCode::INTERNAL_SERVER_ERROR).await;
+    assert!(
+        !body.to_string().contains("audit_log"),
+        "internals leaked: {body}"
+    );
+    assert!(body["request_id"].is_string());
+    let current: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(current["name"], "Tea");
+    assert_eq!(current["version"], 1);
+}
+
+#[tokio::test]
+async fn a_refused_update_writes_no_audit_row() {
+    let app = spawn_app().await;
+    let id = app.create_product("Tea", 450).await["id"].as_i64().unwrap();
+
+    let stale = app
+        .patch_json(
+            &format!("/api/products/{id}"),
+            &json!({ "version": 7, "name": "x" }),
+        )
+        .await;
+
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        audit_rows(&app, id).await.len(),
+        1,
+        "only the `created` row"
+    );
+}
+
+#[tokio::test]
+async fn inside_a_callers_transaction_a_rollback_undoes_the_update_and_its_audit_row() {
+    let app = spawn_app().await;
+    let id = app.create_product("Tea", 450).await["id"].as_i64().unwrap();
+    let changes = ProductChanges::parse(Some("Inside"), None).unwrap();
+
+    let txn = app.db.begin().await.unwrap();
+    let updated = products::update(&txn, id, 1, changes).await.unwrap();
+    assert_eq!(
+        products::get(&txn, id).await.unwrap(),
+        updated,
+        "visible inside the transaction"
+    );
+    txn.rollback().await.unwrap();
+
+    let current = products::get(&app.db, id).await.unwrap();
+    assert_eq!((current.name.as_str(), current.version), ("Tea", 1));
+    assert_eq!(audit_rows(&app, id).await.len(), 1);
+}

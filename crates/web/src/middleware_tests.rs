@@ -1,0 +1,83 @@
+//! The stack around routes the real app does not have: one that panics, one that never answers.
+
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+
+use std::{path::PathBuf, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode, header},
+    routing::get,
+};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use super::apply;
+use crate::{Templates, WebConfig};
+
+fn stack(router: Router) -> Router {
+    let config = WebConfig {
+        request_timeout: Duration::from_secs(2),
+        ..WebConfig::default()
+    };
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../templates");
+    let templates = Templates::load(&dir, false).unwrap();
+    apply(router, &config, &templates)
+}
+
+async fn call(router: Router, path: &str) -> (StatusCode, String, String) {
+    let request = Request::get(path).body(Body::empty()).unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let content_type = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8(body.to_vec()).unwrap(),
+    )
+}
+
+async fn explode() -> &'static str {
+    panic!("secret detail that must not reach the client")
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_a_generic_500_problem() {
+    let router = stack(Router::new().route("/api/boom", get(explode)));
+
+    let (status, content_type, body) = call(router, "/api/boom").await;
+
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(content_type, "application/problem+json");
+    assert!(body.contains("/problems/internal"), "{body}");
+    assert!(!body.contains("secret detail"), "{body}");
+}
+
+#[tokio::test]
+async fn a_panicking_page_answers_the_generic_500_page() {
+    let router = stack(Router::new().route("/boom", get(explode)));
+
+    let (status, content_type, body) = call(router, "/boom").await;
+
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(content_type.starts_with("text/html"));
+    assert!(body.contains("Something went wrong on our side"));
+    assert!(!body.contains("secret detail"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_outlives_the_timeout_gets_a_503_problem() {
+    // With the clock paused, tokio jumps straight to the timeout: no real waiting.
+    let never = || std::future::pending::<&'static str>();
+    let router = stack(Router::new().route("/api/slow", get(never)));
+
+    let (status, _, body) = call(router, "/api/slow").await;
+
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("/problems/service-unavailable"), "{body}");
+}
