@@ -40,6 +40,8 @@ const DEV_SECRET_KEY: &str = "dev-only-insecure-secret-key-change-me-0000";
 /// The placeholder in `.env.example`; production refuses it too.
 const EXAMPLE_SECRET_KEY: &str = "replace-me-with-at-least-32-random-characters";
 pub const MIN_SECRET_KEY_LEN: usize = 32;
+/// PostgreSQL's NOTICEs ("relation already exists, skipping") are not worth an info line.
+const DEFAULT_LOG_FILTER: &str = "info,sqlx::postgres::notice=warn";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -228,7 +230,9 @@ impl Config {
             }),
             secret_key: SecretString::from(secret_key),
             migrate_on_start: r.parse("APP_MIGRATE_ON_START", true, parse_bool),
-            log_filter: r.get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_filter: r
+                .get("RUST_LOG")
+                .unwrap_or_else(|| DEFAULT_LOG_FILTER.to_owned()),
             log_format: r.parse(
                 "APP_LOG_FORMAT",
                 if dev {

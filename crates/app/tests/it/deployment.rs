@@ -145,3 +145,19 @@ fn the_dockerfile_builds_every_crate_and_runs_app_as_a_non_root_user() {
     assert!(dockerfile.contains(r#"ENTRYPOINT ["app"]"#));
     assert!(dockerfile.contains("EXPOSE 3000"));
 }
+
+#[test]
+fn the_lock_file_has_one_sqlx_one_sqlite_and_a_single_tls_stack() {
+    let lock = read("Cargo.lock");
+    let versions = |name: &str| lock.matches(&format!("name = \"{name}\"\n")).count();
+
+    assert_eq!(versions("sqlx-core"), 1, "two sqlx stacks");
+    assert_eq!(versions("libsqlite3-sys"), 1, "two SQLite builds");
+    for banned in ["aws-lc-sys", "aws-lc-rs", "openssl-sys", "native-tls"] {
+        assert_eq!(
+            versions(banned),
+            0,
+            "{banned} is in the graph: rustls must use ring only"
+        );
+    }
+}
