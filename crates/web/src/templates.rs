@@ -135,7 +135,51 @@ pub(crate) fn format_cents(cents: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_cents;
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use std::time::{Duration, SystemTime};
+
+    use super::{Templates, format_cents};
+
+    fn write(dir: &std::path::Path, body: &str, modified: SystemTime) {
+        let path = dir.join("hello.html");
+        std::fs::write(&path, body).unwrap();
+        // Set the time explicitly: a coarse file-system clock must not hide the edit.
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+    }
+
+    #[test]
+    fn with_reload_an_edited_template_is_served_without_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let start = SystemTime::now();
+        write(dir.path(), "version one", start);
+        let reloading = Templates::load(dir.path(), true).unwrap();
+        let fixed = Templates::load(dir.path(), false).unwrap();
+        let context = tera::Context::new();
+        assert_eq!(
+            reloading.render("hello.html", &context).unwrap(),
+            "version one"
+        );
+
+        write(dir.path(), "version two", start + Duration::from_secs(5));
+
+        assert_eq!(
+            reloading.render("hello.html", &context).unwrap(),
+            "version two"
+        );
+        assert_eq!(fixed.render("hello.html", &context).unwrap(), "version one");
+    }
+
+    #[test]
+    fn a_missing_templates_folder_is_a_clear_error() {
+        let err = Templates::load(std::path::Path::new("/no/such/folder"), false).unwrap_err();
+        assert!(err.to_string().contains("APP_TEMPLATES_DIR"), "{err}");
+    }
 
     #[test]
     fn cents_are_shown_with_two_decimals() {
