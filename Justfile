@@ -10,13 +10,14 @@ pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1
 default:
     @just --list --unsorted
 
-# Run the app, restarting on code changes when cargo-watch is installed (cargo install cargo-watch --locked)
+# Run the app, rebuilding and restarting on code changes when watchexec is installed (cargo install watchexec-cli --locked)
 dev:
     #!/usr/bin/env sh
-    if command -v cargo-watch >/dev/null 2>&1; then
-        exec cargo watch --why -w crates -w migrations -w Cargo.toml -x run
+    if command -v watchexec >/dev/null 2>&1; then
+        exec watchexec --restart --exts rs,toml --watch crates --watch migrations --watch Cargo.toml -- cargo run
     else
-        echo "cargo-watch not installed (cargo install cargo-watch --locked): plain run, templates still reload" >&2
+        echo "watchexec is not installed (cargo install watchexec-cli --locked): running without" >&2
+        echo "restart on code change; templates still reload on their own" >&2
         exec cargo run
     fi
 
@@ -48,6 +49,28 @@ seed products="100":
 # Print the effective configuration
 check:
     cargo run -- check
+
+# Load-test the app against a bare axum + raw sqlx baseline, with budgets (BENCH_DATABASE_URL=postgres://... adds a PostgreSQL round)
+bench *args: _wrk
+    cargo build --release -p app -p bench
+    target/release/bench {{args}}
+
+# The same, a few seconds per endpoint, for use while developing
+bench-quick *args: _wrk
+    cargo build --release -p app -p bench
+    target/release/bench --quick {{args}}
+
+# Micro-benchmarks (divan) of hot paths the load test points at
+bench-micro:
+    cargo bench -p web
+
+[private]
+_wrk:
+    #!/usr/bin/env sh
+    command -v wrk >/dev/null 2>&1 && exit 0
+    echo "wrk is not installed; installing it with apt-get" >&2
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk
 
 # Exactly what CI runs
 ci:

@@ -15,17 +15,18 @@ pub struct Todo {
     pub completed: bool,
 }
 
+/// Cheap to clone (it is cloned with the app state for every request).
 #[derive(Debug, Clone)]
 pub struct TodosClient {
     http: reqwest::Client,
-    base_url: String,
+    base_url: std::sync::Arc<str>,
 }
 
 impl TodosClient {
     pub(crate) fn new(http: reqwest::Client, base_url: &str) -> Self {
         Self {
             http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: base_url.trim_end_matches('/').into(),
         }
     }
 

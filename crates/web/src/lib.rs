@@ -7,6 +7,7 @@
 mod config;
 mod error;
 mod extract;
+mod finish;
 mod middleware;
 mod problem;
 mod router;

@@ -1,6 +1,7 @@
-//! RFC 9457 problem details, and the middleware that gives every error response its body.
+//! RFC 9457 problem details, and giving every error response its body (called by the `finish`
+//! layer, which sees every response).
 //!
-//! Errors reach this middleware from three places: our [`Error`](crate::Error) (a [`Problem`] in
+//! Errors arrive from three places: our [`Error`](crate::Error) (a [`Problem`] in
 //! the response's extensions), axum and tower-http layers that answer with a bare status (405,
 //! timeouts), and the panic handler. Under `/api` the body is `application/problem+json`;
 //! elsewhere it is the styled HTML error page.
@@ -9,9 +10,7 @@ use std::any::Any;
 
 use axum::{
     body::{Body, HttpBody},
-    extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use db::FieldErrors;
@@ -70,42 +69,32 @@ impl Problem {
 }
 
 /// Where a path's errors are JSON rather than HTML.
-fn is_api(path: &str) -> bool {
+pub(crate) fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
-/// Fills in the body of every error response that lacks one; see the module docs.
-pub(crate) async fn render_problems(
-    State(templates): State<Templates>,
-    request: Request,
-    next: Next,
+/// Gives an error response its body, unless it already has one; see the module docs.
+pub(crate) fn with_body(
+    mut response: Response,
+    api: bool,
+    request_id: &HeaderValue,
+    templates: &Templates,
 ) -> Response {
-    let api = is_api(request.uri().path());
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-
-    let mut response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
     let mut problem = match response.extensions_mut().remove::<Problem>() {
         Some(problem) => problem,
         None if response.body().size_hint().exact() == Some(0) => Problem::for_status(status),
         // The handler wrote its own error body (a form re-rendered with field errors, say).
         None => return response,
     };
-    problem.request_id = request_id;
+    problem.request_id = request_id.to_str().ok().map(str::to_owned);
 
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     let (content_type, body) = if api {
         ("application/problem+json", problem_json(&problem))
     } else {
-        ("text/html; charset=utf-8", error_page(&templates, &problem))
+        ("text/html; charset=utf-8", error_page(templates, &problem))
     };
     parts
         .headers

@@ -86,17 +86,16 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
+        self.send_json(reqwest::Method::POST, path, body).await
     }
 
     pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
+        self.send_json(reqwest::Method::PATCH, path, body).await
+    }
+
+    async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> Response {
         self.client
-            .patch(self.url(path))
+            .request(method, self.url(path))
             .json(body)
             .send()
             .await

@@ -1,0 +1,386 @@
+//! `just bench`: seeds a fresh database, starts the mock upstream, the app (release build, full
+//! middleware stack, request log at `warn`) and the bare baseline, drives each endpoint with wrk,
+//! and reports requests/s, latency, errors and memory against the budgets. Markdown goes to
+//! stdout, JSON to `bench/results/`. With `BENCH_DATABASE_URL=postgres://...` a second round runs
+//! on a fresh database on that server.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use bench::{
+    proc_stats::{RssSampler, kb_to_mb, rss_mb, status_kb},
+    report::{Round, Row, machine},
+    servers::{Server, free_addr},
+    wrk::{self, Requests},
+};
+use clap::Parser;
+use sea_orm::{ConnectionTrait, Database};
+
+#[derive(Debug, Parser)]
+#[command(about = "Load-test the app against a bare axum + raw sqlx baseline")]
+struct Args {
+    /// A few seconds per endpoint, for use while developing.
+    #[arg(long)]
+    quick: bool,
+    /// Seconds measured per endpoint (default 10, or 3 with --quick).
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Warm-up seconds before each measured run (default 2, or 1 with --quick).
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Products to seed.
+    #[arg(long, default_value_t = 10_000)]
+    products: u64,
+    /// How long the mock upstream takes to answer.
+    #[arg(long, default_value_t = 50)]
+    upstream_delay_ms: u64,
+    /// wrk threads.
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Cold-start samples.
+    #[arg(long, default_value_t = 5)]
+    cold_starts: u32,
+    /// A PostgreSQL server for a second round (a database is created and dropped on it).
+    #[arg(long, env = "BENCH_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Only run the endpoints whose name contains this (e.g. `health`).
+    #[arg(long)]
+    only: Option<String>,
+    /// Where the release binaries are.
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    /// Where JSON results are written.
+    #[arg(long, default_value = "bench/results")]
+    out_dir: PathBuf,
+}
+
+struct Plan {
+    seconds: u64,
+    warmup: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let plan = Plan {
+        seconds: args.duration.unwrap_or(if args.quick { 3 } else { 10 }),
+        warmup: args.warmup.unwrap_or(if args.quick { 1 } else { 2 }),
+    };
+    which_wrk()?;
+    let root = workspace_root();
+    std::fs::create_dir_all(&args.out_dir)?;
+    let scratch = std::env::temp_dir().join(format!("app-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+
+    let sqlite_url = format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display());
+    let mut rounds = vec![run_round(
+        &args,
+        &plan,
+        &root,
+        &scratch,
+        "sqlite",
+        &sqlite_url,
+    )?];
+    if let Some(server) = &args.database_url {
+        let (url, cleanup) = create_pg_database(server)?;
+        let result = run_round(&args, &plan, &root, &scratch, "postgres", &url);
+        cleanup()?;
+        rounds.push(result?);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let mut out = std::io::stdout().lock();
+    for round in &rounds {
+        writeln!(out, "{}", round.markdown())?;
+        let stamp = round.started_at.replace([':', ' '], "-");
+        let path = args.out_dir.join(format!("{stamp}-{}.json", round.backend));
+        std::fs::write(&path, serde_json::to_string_pretty(round)?)?;
+        writeln!(out, "JSON: {}\n", path.display())?;
+    }
+    Ok(())
+}
+
+fn run_round(
+    args: &Args,
+    plan: &Plan,
+    root: &Path,
+    scratch: &Path,
+    backend: &str,
+    database_url: &str,
+) -> anyhow::Result<Round> {
+    eprintln!(
+        "== {backend}: migrating and seeding {} products",
+        args.products
+    );
+    let app_bin = args.bin_dir.join("app");
+    let env = AppEnv {
+        root: root.to_owned(),
+        database_url: database_url.to_owned(),
+        upstream: String::new(),
+    };
+    run_ok(env.command(&app_bin).args(["migrate", "up"]))?;
+    let seeding = Instant::now();
+    run_ok(
+        env.command(&app_bin)
+            .args(["seed", "--products", &args.products.to_string()]),
+    )?;
+    let seed_seconds = seeding.elapsed().as_secs_f64();
+
+    let upstream_addr = free_addr()?;
+    let mut mock = Command::new(args.bin_dir.join("mock-upstream"));
+    mock.args([
+        "--addr",
+        &upstream_addr.to_string(),
+        "--delay-ms",
+        &args.upstream_delay_ms.to_string(),
+    ]);
+    let (_upstream, _) = Server::start("mock-upstream", mock, upstream_addr, "/todos/1")?;
+    let env = AppEnv {
+        upstream: format!("http://{upstream_addr}"),
+        ..env
+    };
+
+    eprintln!("== {backend}: cold start x{}", args.cold_starts);
+    let mut cold_start_ms = Vec::new();
+    for _ in 0..args.cold_starts {
+        let addr = free_addr()?;
+        let (server, ready_after) =
+            Server::start("app", env.serve(&app_bin, addr), addr, "/health")?;
+        cold_start_ms.push(ready_after.as_secs_f64() * 1000.0);
+        drop(server);
+    }
+
+    let app_addr = free_addr()?;
+    let (app, _) = Server::start("app", env.serve(&app_bin, app_addr), app_addr, "/health")?;
+    let idle_rss_mb = rss_mb(app.pid()).unwrap_or(f64::NAN);
+    let bare_addr = free_addr()?;
+    let mut bare_cmd = Command::new(args.bin_dir.join("bare-baseline"));
+    bare_cmd.args([
+        "--addr",
+        &bare_addr.to_string(),
+        "--database-url",
+        database_url,
+    ]);
+    let (bare, _) = Server::start("bare-baseline", bare_cmd, bare_addr, "/health")?;
+
+    let n = args.products;
+    let loads: Vec<(&str, Requests, u32, bool)> = vec![
+        ("GET /health", Requests::Fixed("/health".into()), 64, true),
+        (
+            "GET /api/products/{id}",
+            Requests::RandomInt {
+                prefix: "/api/products/".into(),
+                low: 1,
+                high: n,
+                suffix: String::new(),
+            },
+            64,
+            true,
+        ),
+        (
+            "GET /api/products?limit=20&offset={random}",
+            Requests::RandomInt {
+                prefix: "/api/products?limit=20&offset=".into(),
+                low: 0,
+                high: n.saturating_sub(20),
+                suffix: String::new(),
+            },
+            64,
+            false,
+        ),
+        (
+            "GET /products?page={random}",
+            Requests::RandomInt {
+                prefix: "/products?page=".into(),
+                low: 1,
+                high: (n / 20).max(1),
+                suffix: String::new(),
+            },
+            64,
+            false,
+        ),
+        (
+            "POST /api/products",
+            Requests::PostJson {
+                path: "/api/products".into(),
+                body: r#"{"name":"Bench product","price_cents":1234}"#.into(),
+            },
+            64,
+            false,
+        ),
+    ];
+
+    let started_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let mut rows = Vec::new();
+    let selected = loads.into_iter().filter(|(endpoint, ..)| {
+        args.only
+            .as_deref()
+            .is_none_or(|only| endpoint.contains(only))
+    });
+    for (endpoint, requests, connections, with_bare) in selected {
+        let script = scratch.join("load.lua");
+        std::fs::write(&script, requests.script())?;
+        let targets: Vec<&Server> = if with_bare {
+            vec![&app, &bare]
+        } else {
+            vec![&app]
+        };
+        for server in targets {
+            eprintln!(
+                "== {backend}: {endpoint} on {} ({connections} connections)",
+                server.name
+            );
+            let url = server.base_url();
+            wrk::run(
+                &url,
+                &script,
+                connections,
+                args.threads,
+                Duration::from_secs(plan.warmup),
+            )?;
+            let sampler = RssSampler::start(server.pid());
+            let outcome = wrk::run(
+                &url,
+                &script,
+                connections,
+                args.threads,
+                Duration::from_secs(plan.seconds),
+            )?;
+            rows.push(Row {
+                endpoint: endpoint.to_owned(),
+                server: if server.name == "app" {
+                    "app".into()
+                } else {
+                    "bare".into()
+                },
+                connections,
+                outcome,
+                peak_rss_mb: sampler.finish(),
+            });
+        }
+    }
+    let peak_rss_mb = status_kb(app.pid(), "VmHWM").map_or(f64::NAN, kb_to_mb);
+
+    let mut round = Round {
+        backend: backend.to_owned(),
+        started_at,
+        machine: machine(),
+        seconds_per_row: plan.seconds,
+        warmup_seconds: plan.warmup,
+        wrk_threads: args.threads,
+        products_seeded: n,
+        seed_seconds,
+        cold_start_ms,
+        idle_rss_mb,
+        peak_rss_mb,
+        rows,
+        budgets: Vec::new(),
+    };
+    round.check_budgets();
+    Ok(round)
+}
+
+/// The environment the app runs with in the bench: production settings, logs at `warn`.
+struct AppEnv {
+    root: PathBuf,
+    database_url: String,
+    upstream: String,
+}
+
+impl AppEnv {
+    fn command(&self, bin: &Path) -> Command {
+        let mut command = Command::new(bin);
+        command
+            .env_clear()
+            .env("APP_ENV", "production")
+            .env("APP_SECRET_KEY", "bench-only-secret-key-0123456789abcdef")
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .env("APP_TEMPLATES_DIR", self.root.join("templates"))
+            .env("APP_STATIC_DIR", self.root.join("static"));
+        if !self.upstream.is_empty() {
+            command.env("APP_TODOS_API_URL", &self.upstream);
+        }
+        command
+    }
+
+    fn serve(&self, bin: &Path, addr: std::net::SocketAddr) -> Command {
+        let mut command = self.command(bin);
+        command.env("APP_ADDR", addr.to_string()).arg("serve");
+        command
+    }
+}
+
+fn run_ok(command: &mut Command) -> anyhow::Result<()> {
+    let output = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+fn which_wrk() -> anyhow::Result<()> {
+    match Command::new("wrk").arg("--version").output() {
+        Ok(_) => Ok(()),
+        Err(_) => bail!(
+            "wrk is not installed: `apt-get install wrk` (just bench installs it when it can)"
+        ),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Creates `bench_<n>` on the server and returns its URL and a function that drops it.
+fn create_pg_database(
+    server_url: &str,
+) -> anyhow::Result<(String, impl FnOnce() -> anyhow::Result<()>)> {
+    let name = format!("bench_{}", std::process::id());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let admin_url = server_url.to_owned();
+    runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let admin = Database::connect(&admin_url).await?;
+        admin
+            .execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{name}""#))
+            .await?;
+        admin
+            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
+            .await?;
+        anyhow::Ok(())
+    })?;
+    let url = with_database(server_url, &name);
+    let cleanup = move || {
+        runtime.block_on(async {
+            let admin = Database::connect(&admin_url).await?;
+            admin
+                .execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                .await?;
+            anyhow::Ok(())
+        })
+    };
+    Ok((url, cleanup))
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, String::new()), |(b, q)| (b, format!("?{q}")));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}

@@ -1,0 +1,11 @@
+//! Pieces shared by the bench binaries. The binaries:
+//!
+//! - `bench`: the orchestrator behind `just bench` (see its `--help`);
+//! - `mock-upstream`: a JSONPlaceholder-shaped todos API that answers after a fixed delay;
+//! - `bare-baseline`: the smallest axum server that does the same reads with raw sqlx, the
+//!   physical limit of this stack on this machine.
+
+pub mod proc_stats;
+pub mod report;
+pub mod servers;
+pub mod wrk;

@@ -1,0 +1,194 @@
+//! What a run found: rows per endpoint and server, process figures, budgets; as markdown and JSON.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::wrk::Outcome;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub endpoint: String,
+    /// `app` or `bare`.
+    pub server: String,
+    pub connections: u32,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// The server's highest resident memory sampled during this row, MiB.
+    pub peak_rss_mb: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Budget {
+    pub name: String,
+    pub target: String,
+    pub actual: String,
+    pub pass: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Round {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    pub started_at: String,
+    pub machine: String,
+    pub seconds_per_row: u64,
+    pub warmup_seconds: u64,
+    pub wrk_threads: u32,
+    pub products_seeded: u64,
+    pub seed_seconds: f64,
+    /// Process start → first 200 on `/health`, database already migrated; every sample, ms.
+    pub cold_start_ms: Vec<f64>,
+    pub idle_rss_mb: f64,
+    /// The app's peak resident memory over the whole round (`VmHWM`), MiB.
+    pub peak_rss_mb: f64,
+    pub rows: Vec<Row>,
+    pub budgets: Vec<Budget>,
+}
+
+impl Round {
+    pub fn cold_start_median_ms(&self) -> f64 {
+        let mut samples = self.cold_start_ms.clone();
+        samples.sort_by(f64::total_cmp);
+        samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+
+    fn row(&self, endpoint: &str, server: &str) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.endpoint == endpoint && r.server == server)
+    }
+
+    /// Ours ÷ bare requests per second for an endpoint both serve.
+    pub fn ratio(&self, endpoint: &str) -> Option<f64> {
+        let ours = self.row(endpoint, "app")?.outcome.requests_per_sec;
+        let bare = self.row(endpoint, "bare")?.outcome.requests_per_sec;
+        (bare > 0.0).then(|| ours / bare)
+    }
+
+    /// Checks the budgets of the bench issue and records them.
+    pub fn check_budgets(&mut self) {
+        let mut budgets = Vec::new();
+        for (endpoint, min) in [("GET /health", 0.80), ("GET /api/products/{id}", 0.60)] {
+            let ratio = self.ratio(endpoint);
+            budgets.push(Budget {
+                name: format!("{endpoint}: app ÷ bare req/s"),
+                target: format!("≥ {:.0} %", min * 100.0),
+                actual: ratio.map_or("n/a".into(), |r| format!("{:.0} %", r * 100.0)),
+                pass: ratio.is_some_and(|r| r >= min),
+            });
+        }
+        let errors: u64 = self.rows.iter().map(|r| r.outcome.errors()).sum();
+        budgets.push(Budget {
+            name: "errors, every endpoint".into(),
+            target: "0".into(),
+            actual: errors.to_string(),
+            pass: errors == 0,
+        });
+        budgets.push(Budget {
+            name: "idle RSS".into(),
+            target: "≤ 20 MB".into(),
+            actual: format!("{:.1} MB", self.idle_rss_mb),
+            pass: self.idle_rss_mb <= 20.0,
+        });
+        budgets.push(Budget {
+            name: "peak RSS under load".into(),
+            target: "≤ 64 MB".into(),
+            actual: format!("{:.1} MB", self.peak_rss_mb),
+            pass: self.peak_rss_mb <= 64.0,
+        });
+        let cold = self.cold_start_median_ms();
+        budgets.push(Budget {
+            name: "cold start (median)".into(),
+            target: "≤ 50 ms".into(),
+            actual: format!("{cold:.1} ms"),
+            pass: cold <= 50.0,
+        });
+        self.budgets = budgets;
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "### {} — {}\n", self.backend, self.started_at);
+        let _ = writeln!(
+            out,
+            "Machine: {}. wrk ({} threads) and the servers share this machine, so the ratios to the \
+             bare baseline are the figures that count. {} s per row after a {} s warm-up.\n",
+            self.machine, self.wrk_threads, self.seconds_per_row, self.warmup_seconds
+        );
+        out.push_str("| Endpoint | Server | Conns | Req/s | p50 ms | p99 ms | Errors | Peak RSS MB | app ÷ bare |\n");
+        out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for row in &self.rows {
+            let ratio = match (row.server.as_str(), self.ratio(&row.endpoint)) {
+                ("app", Some(r)) => format!("{:.0} %", r * 100.0),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.1} | {} |",
+                row.endpoint,
+                row.server,
+                row.connections,
+                row.outcome.requests_per_sec,
+                row.outcome.p50_ms,
+                row.outcome.p99_ms,
+                row.outcome.errors(),
+                row.peak_rss_mb,
+                ratio
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nIdle RSS {:.1} MB · peak RSS {:.1} MB · cold start {:.1} ms (median of {}) · \
+             seeding {} products {:.2} s\n",
+            self.idle_rss_mb,
+            self.peak_rss_mb,
+            self.cold_start_median_ms(),
+            self.cold_start_ms.len(),
+            self.products_seeded,
+            self.seed_seconds
+        );
+        out.push_str("| Budget | Target | Actual | |\n|---|---|---|---|\n");
+        for b in &self.budgets {
+            let verdict = if b.pass { "PASS" } else { "**FAIL**" };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                b.name, b.target, b.actual, verdict
+            );
+        }
+        out
+    }
+}
+
+/// "AMD EPYC, 2 cores, 23.4 GiB RAM, Linux 6.1.0" from /proc.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")?
+                    .split_once(':')
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:")?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{cpu}, {cores} cores, {mem_gib:.1} GiB RAM, Linux {}",
+        kernel.trim()
+    )
+}
