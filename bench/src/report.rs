@@ -12,6 +12,8 @@ pub struct Row {
     /// `app` or `bare`.
     pub server: String,
     pub connections: u32,
+    /// Measured runs; the figures are those of the median run (by requests/s).
+    pub runs: u32,
     #[serde(flatten)]
     pub outcome: Outcome,
     /// The server's highest resident memory sampled during this row, MiB.

@@ -42,6 +42,11 @@ struct Args {
     /// wrk threads.
     #[arg(long, default_value_t = 2)]
     threads: u32,
+    /// Measured runs per server for the rows compared with the bare baseline, alternating app and
+    /// bare so drift on a shared machine hits both; the median run is reported (default 3, or 1
+    /// with --quick).
+    #[arg(long)]
+    repeats: Option<u32>,
     /// Cold-start samples.
     #[arg(long, default_value_t = 5)]
     cold_starts: u32,
@@ -62,6 +67,7 @@ struct Args {
 struct Plan {
     seconds: u64,
     warmup: u64,
+    repeats: u32,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +75,10 @@ fn main() -> anyhow::Result<()> {
     let plan = Plan {
         seconds: args.duration.unwrap_or(if args.quick { 3 } else { 10 }),
         warmup: args.warmup.unwrap_or(if args.quick { 1 } else { 2 }),
+        repeats: args
+            .repeats
+            .unwrap_or(if args.quick { 1 } else { 3 })
+            .max(1),
     };
     which_wrk()?;
     let root = workspace_root();
@@ -229,27 +239,42 @@ fn run_round(
         } else {
             vec![&app]
         };
-        for server in targets {
-            eprintln!(
-                "== {backend}: {endpoint} on {} ({connections} connections)",
-                server.name
-            );
-            let url = server.base_url();
+        let repeats = if with_bare { plan.repeats } else { 1 };
+        for server in &targets {
+            eprintln!("== {backend}: {endpoint}: warm-up on {}", server.name);
             wrk::run(
-                &url,
+                &server.base_url(),
                 &script,
                 connections,
                 args.threads,
                 Duration::from_secs(plan.warmup),
             )?;
-            let sampler = RssSampler::start(server.pid());
-            let outcome = wrk::run(
-                &url,
-                &script,
-                connections,
-                args.threads,
-                Duration::from_secs(plan.seconds),
-            )?;
+        }
+        let mut runs: Vec<Vec<(wrk::Outcome, f64)>> = vec![Vec::new(); targets.len()];
+        for round in 1..=repeats {
+            for (i, server) in targets.iter().enumerate() {
+                eprintln!(
+                    "== {backend}: {endpoint} on {} ({connections} connections), run {round}/{repeats}",
+                    server.name
+                );
+                let sampler = RssSampler::start(server.pid());
+                let outcome = wrk::run(
+                    &server.base_url(),
+                    &script,
+                    connections,
+                    args.threads,
+                    Duration::from_secs(plan.seconds),
+                )?;
+                runs[i].push((outcome, sampler.finish()));
+            }
+        }
+        for (server, mut runs) in targets.iter().zip(runs) {
+            runs.sort_by(|a, b| a.0.requests_per_sec.total_cmp(&b.0.requests_per_sec));
+            let peak = runs.iter().map(|(_, rss)| *rss).fold(0.0, f64::max);
+            let (mut outcome, _) = runs[runs.len() / 2];
+            // Errors from every run count, not only the median run's.
+            outcome.status_errors = runs.iter().map(|(o, _)| o.status_errors).sum();
+            outcome.socket_errors = runs.iter().map(|(o, _)| o.socket_errors).sum();
             rows.push(Row {
                 endpoint: endpoint.to_owned(),
                 server: if server.name == "app" {
@@ -258,8 +283,9 @@ fn run_round(
                     "bare".into()
                 },
                 connections,
+                runs: repeats,
                 outcome,
-                peak_rss_mb: sampler.finish(),
+                peak_rss_mb: peak,
             });
         }
     }

@@ -1,6 +1,6 @@
 //! Building and running the server.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr};
 
 use anyhow::Context;
 use api_client::ApiClients;
@@ -8,7 +8,7 @@ use axum::Router;
 use db::DatabaseConnection;
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
-use web::{AppState, Templates};
+use web::{AppState, AppStateParts, Templates};
 
 use crate::Config;
 
@@ -36,12 +36,12 @@ impl Application {
         let templates = Templates::load(&config.web.templates_dir, config.web.reload_templates)
             .context("loading templates")?;
         let api = ApiClients::new(&config.api).context("building the HTTP client")?;
-        let state = AppState {
+        let state = AppState::new(AppStateParts {
             db: db.clone(),
             templates,
             api,
-            config: Arc::new(config.web.clone()),
-        };
+            config: config.web.clone(),
+        });
         let router = web::build_router(state);
         let listener = TcpListener::bind(config.addr)
             .await
@@ -73,10 +73,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await?;
         if let Err(err) = self.db.close_by_ref().await {

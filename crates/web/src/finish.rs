@@ -1,29 +1,38 @@
 //! The outermost layer: what every response gets, whatever produced it.
 //!
 //! - The request gets an id (the caller's `x-request-id` if it sent a sane one, else a new UUID),
-//!   which the response echoes and every log line of the request carries.
+//!   which the response echoes.
+//! - The request gets a span (method, matched route, URI, request id) that every log line inside
+//!   carries, and one `finished` event with status and latency. Errors log themselves, once,
+//!   where they happen. With the request log off (`RUST_LOG=warn`) none of this costs anything.
 //! - The response gets the security headers, unless the handler set its own.
+//! - A panic anywhere below becomes a logged, generic 500; the connection survives.
 //! - An error response gets its body: the [`Problem`](crate::problem::Problem) our `Error` left
 //!   in its extensions, or one made from the bare status of another layer (405, the timeout's
 //!   503, the panic handler's 500), as problem+json under `/api` and an HTML page elsewhere.
 //!
-//! One hand-written layer instead of seven generic ones (request id, propagation, four header
-//! setters, a boxed `from_fn`): `just bench` showed the chain of futures costing as much as the
-//! rest of a `/health` request.
+//! One hand-written layer instead of nine generic ones (request id, propagation, tracing, four
+//! header setters, a boxed `from_fn`, panic catching, which also boxed every body): `just bench`
+//! showed that chain of futures costing as much as the rest of a `/health` request. Metrics,
+//! when they come, belong here too: this is where status and latency are known.
 
 use std::{
     future::Future,
+    panic::AssertUnwindSafe,
     pin::Pin,
-    task::{Context, Poll, ready},
+    task::{Context, Poll},
+    time::Instant,
 };
 
 use axum::{
     BoxError,
     body::{Body, Bytes, HttpBody},
+    extract::MatchedPath,
     http::{HeaderMap, HeaderName, HeaderValue, Request, Response, header},
 };
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
+use tracing::{Level, Span};
 
 use crate::{Templates, problem};
 
@@ -99,8 +108,18 @@ where
             .headers_mut()
             .insert(X_REQUEST_ID, request_id.clone());
         let api = problem::is_api(request.uri().path());
+        let (span, started) = request_span(&request, &request_id);
+        let inner = span
+            .in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))));
+        let (inner, panicked) = match inner {
+            Ok(future) => (Some(future), None),
+            Err(panic) => (None, Some(problem::panic_response(panic))),
+        };
         FinishFuture {
-            inner: self.inner.call(request),
+            inner,
+            panicked,
+            span,
+            started,
             request_id,
             api,
             templates: self.templates.clone(),
@@ -110,8 +129,13 @@ where
 
 pin_project! {
     pub(crate) struct FinishFuture<F> {
+        // `None` when calling the inner service panicked; then `panicked` holds the answer.
         #[pin]
-        inner: F,
+        inner: Option<F>,
+        panicked: Option<Response<Body>>,
+        span: Span,
+        // Set only when the request log is on.
+        started: Option<Instant>,
         request_id: HeaderValue,
         api: bool,
         templates: Templates,
@@ -128,7 +152,19 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = ready!(this.inner.poll(cx))?.map(Body::new);
+        let _entered = this.span.enter();
+        let polled = match this.inner.as_pin_mut() {
+            Some(inner) => std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))),
+            None => Err(Box::new("the inner service panicked") as Box<dyn std::any::Any + Send>),
+        };
+        let response = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(result)) => result?.map(Body::new),
+            Err(panic) => this
+                .panicked
+                .take()
+                .unwrap_or_else(|| problem::panic_response(panic)),
+        };
         let mut response =
             if response.status().is_client_error() || response.status().is_server_error() {
                 problem::with_body(response, *this.api, this.request_id, this.templates)
@@ -136,12 +172,37 @@ where
                 response
             };
         let headers = response.headers_mut();
+        headers.reserve(5);
         for (name, value) in security_headers() {
             headers.entry(name).or_insert(value);
         }
         headers.insert(X_REQUEST_ID, this.request_id.clone());
+        if let Some(started) = this.started {
+            let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+            tracing::info!(status = response.status().as_u16(), latency_ms, "finished");
+        }
         Poll::Ready(Ok(response))
     }
+}
+
+/// The request's span and start time, or a disabled span and no clock read when the request log
+/// is off.
+fn request_span<B>(request: &Request<B>, request_id: &HeaderValue) -> (Span, Option<Instant>) {
+    if !tracing::enabled!(Level::INFO) {
+        return (Span::none(), None);
+    }
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str);
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route = %route,
+        uri = %request.uri(),
+        request_id = %request_id.to_str().unwrap_or_default(),
+    );
+    (span, Some(Instant::now()))
 }
 
 /// The caller's id when it is short printable text (it ends up in logs), a new UUID otherwise.

@@ -18,5 +18,5 @@ mod templates;
 pub use config::WebConfig;
 pub use error::{Error, Result};
 pub use router::build as build_router;
-pub use state::AppState;
+pub use state::{AppState, Parts as AppStateParts};
 pub use templates::Templates;

@@ -81,3 +81,18 @@ async fn a_request_that_outlives_the_timeout_gets_a_503_problem() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("/problems/service-unavailable"), "{body}");
 }
+
+#[tokio::test]
+async fn an_unreasonable_incoming_request_id_is_replaced() {
+    let router = stack(Router::new().route("/api/x", get(|| async { "ok" })));
+    let long = "x".repeat(500);
+
+    let request = Request::get("/api/x")
+        .header("x-request-id", long.as_str())
+        .body(Body::empty())
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+
+    let id = response.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "a fresh UUID, not the 500-character value");
+}

@@ -127,7 +127,7 @@ fn error_page(templates: &Templates, problem: &Problem) -> String {
 /// What a panicking handler answers: a plain 500, logged, with nothing of the panic sent.
 #[expect(
     clippy::needless_pass_by_value,
-    reason = "the signature CatchPanicLayer requires"
+    reason = "it consumes what catch_unwind returns"
 )]
 pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let message = panic

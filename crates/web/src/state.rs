@@ -1,6 +1,10 @@
-//! What every handler can reach. Cloned per request, so everything in it is cheap to clone.
+//! What every handler can reach.
+//!
+//! axum clones the state for every request, so it is one `Arc`: a clone is one atomic increment,
+//! whatever the state grows to hold. Handlers take `State<AppState>` and read fields through
+//! `Deref`, or take a single part (`State<DatabaseConnection>`, `State<Templates>`) via `FromRef`.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use api_client::ApiClients;
 use axum::extract::FromRef;
@@ -8,10 +12,46 @@ use db::DatabaseConnection;
 
 use crate::{Templates, WebConfig};
 
-#[derive(Debug, Clone, FromRef)]
-pub struct AppState {
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Parts>);
+
+/// The parts of [`AppState`].
+#[derive(Debug)]
+pub struct Parts {
     pub db: DatabaseConnection,
     pub templates: Templates,
     pub api: ApiClients,
-    pub config: Arc<WebConfig>,
+    pub config: WebConfig,
+}
+
+impl AppState {
+    pub fn new(parts: Parts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for DatabaseConnection {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for Templates {
+    fn from_ref(state: &AppState) -> Self {
+        state.templates.clone()
+    }
+}
+
+impl FromRef<AppState> for ApiClients {
+    fn from_ref(state: &AppState) -> Self {
+        state.api.clone()
+    }
 }
