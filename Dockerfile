@@ -16,16 +16,18 @@ COPY crates/db/Cargo.toml crates/db/
 COPY crates/jobs/Cargo.toml crates/jobs/
 COPY crates/api-client/Cargo.toml crates/api-client/
 COPY migrations/Cargo.toml migrations/
-RUN for dir in crates/app crates/web crates/db crates/jobs crates/api-client migrations; do \
+COPY bench/Cargo.toml bench/
+RUN for dir in crates/app crates/web crates/db crates/jobs crates/api-client migrations bench; do \
         mkdir -p "$dir/src" && touch "$dir/src/lib.rs"; \
     done \
     && echo 'fn main() {}' > crates/app/src/main.rs \
     && cargo build --release --locked -p app \
-    && rm -rf crates migrations
+    && rm -rf crates migrations bench
 
-# 2. Our code.
+# 2. Our code. (bench/ is a workspace member cargo must see, though the image does not build it.)
 COPY crates crates
 COPY migrations migrations
+COPY bench bench
 RUN find crates migrations -name '*.rs' -exec touch {} + \
     && cargo build --release --locked -p app \
     && cp target/release/app /usr/local/bin/app

@@ -125,6 +125,27 @@ fn compose_points_the_app_at_the_compose_postgres_and_publishes_its_port() {
     );
 }
 
+/// The workspace's members as folders, `crates/*` expanded.
+fn workspace_members() -> Vec<String> {
+    let manifest = read("Cargo.toml");
+    let line = manifest.lines().find(|l| l.starts_with("members")).unwrap();
+    let list = line.split_once('[').unwrap().1.trim_end_matches(']');
+    let mut members = Vec::new();
+    for pattern in list.split(',').map(|m| m.trim().trim_matches('"')) {
+        match pattern.strip_suffix("/*") {
+            Some(dir) => {
+                for entry in std::fs::read_dir(workspace_path(dir)).unwrap() {
+                    let name = entry.unwrap().file_name().into_string().unwrap();
+                    members.push(format!("{dir}/{name}"));
+                }
+            }
+            None => members.push(pattern.to_owned()),
+        }
+    }
+    assert!(members.len() >= 7, "{members:?}");
+    members
+}
+
 #[test]
 fn the_dockerfile_builds_every_crate_and_runs_app_as_a_non_root_user() {
     let dockerfile = read("Dockerfile");
