@@ -1,9 +1,9 @@
 //! The one place errors become responses.
 //!
 //! Handlers return [`Error`]; its `IntoResponse` picks the status, logs server faults once (with
-//! their cause chain), and attaches a [`Problem`] to an empty response. The `render_problems`
-//! middleware then writes that problem as `application/problem+json` under `/api` and as an HTML
-//! page elsewhere, so handlers never care which kind of client they serve.
+//! their cause chain), and attaches a [`Problem`] to an empty response. The `finish` layer then
+//! writes that problem as `application/problem+json` under `/api` and as an HTML page elsewhere,
+//! so handlers never care which kind of client they serve.
 
 use axum::{
     http::StatusCode,

@@ -28,7 +28,8 @@ use axum::{
     BoxError,
     body::{Body, Bytes, HttpBody},
     extract::MatchedPath,
-    http::{HeaderMap, HeaderName, HeaderValue, Request, Response, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header},
+    response::IntoResponse,
 };
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
@@ -153,17 +154,17 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();
-        let polled = match this.inner.as_pin_mut() {
-            Some(inner) => std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))),
-            None => Err(Box::new("the inner service panicked") as Box<dyn std::any::Any + Send>),
-        };
-        let response = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(result)) => result?.map(Body::new),
-            Err(panic) => this
+        let response = match this.inner.as_pin_mut() {
+            // Calling the inner service panicked: the answer is ready.
+            None => this
                 .panicked
                 .take()
-                .unwrap_or_else(|| problem::panic_response(panic)),
+                .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+            Some(inner) => match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(result)) => result?.map(Body::new),
+                Err(panic) => problem::panic_response(panic),
+            },
         };
         let mut response =
             if response.status().is_client_error() || response.status().is_server_error() {
