@@ -15,9 +15,10 @@ COPY crates/web/Cargo.toml crates/web/
 COPY crates/db/Cargo.toml crates/db/
 COPY crates/jobs/Cargo.toml crates/jobs/
 COPY crates/api-client/Cargo.toml crates/api-client/
+COPY crates/offload/Cargo.toml crates/offload/
 COPY migrations/Cargo.toml migrations/
 COPY bench/Cargo.toml bench/
-RUN for dir in crates/app crates/web crates/db crates/jobs crates/api-client migrations bench; do \
+RUN for dir in crates/app crates/web crates/db crates/jobs crates/api-client crates/offload migrations bench; do \
         mkdir -p "$dir/src" && touch "$dir/src/lib.rs"; \
     done \
     && echo 'fn main() {}' > crates/app/src/main.rs \

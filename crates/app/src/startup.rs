@@ -40,6 +40,7 @@ impl Application {
             db: db.clone(),
             templates,
             api,
+            offload: offload::Offload::per_core(),
             config: config.web.clone(),
         });
         let router = web::build_router(state);

@@ -112,6 +112,12 @@ impl From<db::Error> for Error {
     }
 }
 
+impl From<offload::Error> for Error {
+    fn from(err: offload::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
 impl From<tera::Error> for Error {
     fn from(err: tera::Error) -> Self {
         Self::Internal(err.into())

@@ -21,6 +21,8 @@ pub struct Parts {
     pub db: DatabaseConnection,
     pub templates: Templates,
     pub api: ApiClients,
+    /// The blocking-code bridge: CPU-heavy work goes through it, never on the runtime.
+    pub offload: offload::Offload,
     pub config: WebConfig,
 }
 

@@ -50,6 +50,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
         db: db.clone(),
         templates,
         api: ApiClients::new(&ApiClientConfig::default()).unwrap(),
+        offload: offload::Offload::new(1),
         config: WebConfig::default(),
     });
     let router = web::build_router(state);

@@ -21,4 +21,5 @@ mod migrations;
 mod products_api;
 mod products_bad_input;
 mod products_pages;
+mod products_stats;
 mod transactions;

@@ -4,11 +4,15 @@
 mod api;
 mod form;
 mod pages;
+mod stats;
 
 use axum::Router;
 
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(api::router()).merge(pages::router())
+    Router::new()
+        .merge(api::router())
+        .merge(pages::router())
+        .merge(stats::router())
 }

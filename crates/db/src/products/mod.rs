@@ -16,7 +16,10 @@ use crate::{
     transaction,
 };
 
+mod stats;
+
 pub use crate::entities::product::Model as Product;
+pub use stats::{Bucket, HISTOGRAM_BUCKETS, PriceStats, all_prices};
 
 /// The table, as recorded in `audit_log`.
 const TABLE: &str = "products";
