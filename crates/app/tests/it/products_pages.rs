@@ -23,6 +23,7 @@ async fn the_home_page_links_to_every_part() {
 
     for link in [
         "/products",
+        "/products/stats",
         "/api/products",
         "/health",
         "/ready",
