@@ -13,13 +13,13 @@ use std::{
 
 use anyhow::{Context, bail};
 use bench::{
+    pg::create_database,
     proc_stats::{RssSampler, kb_to_mb, rss_mb, status_kb},
     report::{Round, Row, machine},
     servers::{Server, free_addr},
     wrk::{self, Requests},
 };
 use clap::Parser;
-use sea_orm::{ConnectionTrait, Database};
 
 #[derive(Debug, Parser)]
 #[command(about = "Load-test the app against a bare axum + raw sqlx baseline")]
@@ -96,7 +96,7 @@ fn main() -> anyhow::Result<()> {
         &sqlite_url,
     )?];
     if let Some(server) = &args.database_url {
-        let (url, cleanup) = create_pg_database(server)?;
+        let (url, cleanup) = create_database(server)?;
         let result = run_round(&args, &plan, &root, &scratch, "postgres", &url);
         cleanup()?;
         rounds.push(result?);
@@ -365,48 +365,4 @@ fn which_wrk() -> anyhow::Result<()> {
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Creates `bench_<n>` on the server and returns its URL and a function that drops it.
-fn create_pg_database(
-    server_url: &str,
-) -> anyhow::Result<(String, impl FnOnce() -> anyhow::Result<()>)> {
-    let name = format!("bench_{}", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let admin_url = server_url.to_owned();
-    runtime.block_on(async {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let admin = Database::connect(&admin_url).await?;
-        admin
-            .execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{name}""#))
-            .await?;
-        admin
-            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
-            .await?;
-        anyhow::Ok(())
-    })?;
-    let url = with_database(server_url, &name);
-    let cleanup = move || {
-        runtime.block_on(async {
-            let admin = Database::connect(&admin_url).await?;
-            admin
-                .execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                .await?;
-            anyhow::Ok(())
-        })
-    };
-    Ok((url, cleanup))
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, String::new()), |(b, q)| (b, format!("?{q}")));
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[after_scheme..]
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    format!("{}/{name}{query}", &base[..host_end])
 }

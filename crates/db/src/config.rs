@@ -38,6 +38,21 @@ impl Default for DbConfig {
     }
 }
 
+/// The same server URL pointing at another database:
+/// `postgres://u@h:5432/postgres?sslmode=disable` + `x` → `postgres://u@h:5432/x?sslmode=disable`.
+/// Tests and the benchmark use it to create databases of their own on a server.
+pub fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
 fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -59,7 +74,19 @@ fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{redact_url, with_database_name};
+
+    #[test]
+    fn another_database_on_the_same_server_keeps_the_options() {
+        assert_eq!(
+            with_database_name("postgres://u@h:5432/postgres?sslmode=disable", "t1"),
+            "postgres://u@h:5432/t1?sslmode=disable"
+        );
+        assert_eq!(
+            with_database_name("postgres://u@h", "t2"),
+            "postgres://u@h/t2"
+        );
+    }
 
     #[test]
     fn a_password_in_the_url_is_hidden() {

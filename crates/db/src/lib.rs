@@ -14,7 +14,7 @@ pub mod products;
 mod transaction;
 mod validation;
 
-pub use config::DbConfig;
+pub use config::{DbConfig, with_database_name};
 pub use connect::{Backend, connect, ping};
 pub use error::{Error, Result};
 pub use sea_orm::{

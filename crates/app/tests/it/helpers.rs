@@ -204,7 +204,7 @@ impl TestDatabase {
             .expect("CREATE DATABASE");
         let _ = admin.close().await;
         Self {
-            url: with_database_name(&admin_url, &name),
+            url: db::with_database_name(&admin_url, &name),
             kind: Kind::Postgres { admin_url, name },
         }
     }
@@ -238,19 +238,6 @@ impl Drop for TestDatabase {
             eprintln!("warning: could not drop a test database");
         }
     }
-}
-
-/// `postgres://u@h:5432/postgres?sslmode=disable` + `test_x` → `postgres://u@h:5432/test_x?sslmode=disable`.
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[after_scheme..]
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    format!("{}/{name}{query}", &base[..host_end])
 }
 
 fn init_logging() {
