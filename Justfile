@@ -2,6 +2,8 @@
 # Install just itself with `cargo install just --locked` (about 1.5 min).
 
 set dotenv-load := false
+# Pass recipe arguments as "$@", so quoted arguments survive (e.g. --only "GET /health").
+set positional-arguments := true
 
 # PostgreSQL for `just test-pg` (any server you can create databases on).
 pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -23,11 +25,11 @@ dev:
 
 # Run every test on SQLite (no services needed)
 test *args:
-    cargo test --workspace {{args}}
+    cargo test --workspace "$@"
 
 # Run every test on PostgreSQL: each test gets its own database on the server at TEST_DATABASE_URL
 test-pg *args:
-    TEST_DATABASE_URL={{pg_url}} cargo test --workspace {{args}}
+    TEST_DATABASE_URL={{pg_url}} cargo test --workspace "$@"
 
 # Format check and clippy with warnings as errors
 lint:
@@ -40,7 +42,7 @@ fmt:
 
 # Apply pending migrations (or: just migrate status | down | fresh)
 migrate *args="up":
-    cargo run -- migrate {{args}}
+    cargo run -- migrate "$@"
 
 # Insert demo products (idempotent)
 seed products="100":
@@ -53,12 +55,12 @@ check:
 # Load-test the app against a bare axum + raw sqlx baseline, with budgets (BENCH_DATABASE_URL=postgres://... adds a PostgreSQL round)
 bench *args: _wrk
     cargo build --release -p app -p bench
-    target/release/bench {{args}}
+    target/release/bench "$@"
 
 # The same, a few seconds per endpoint, for use while developing
 bench-quick *args: _wrk
     cargo build --release -p app -p bench
-    target/release/bench --quick {{args}}
+    target/release/bench --quick "$@"
 
 # Micro-benchmarks (divan) of hot paths the load test points at
 bench-micro:
