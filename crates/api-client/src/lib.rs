@@ -7,6 +7,7 @@
 
 mod config;
 mod error;
+pub mod policy;
 pub mod todos;
 
 pub use config::ApiClientConfig;
