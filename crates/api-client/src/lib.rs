@@ -9,9 +9,11 @@ mod config;
 mod error;
 pub mod policy;
 pub mod todos;
+mod upstream;
 
 pub use config::ApiClientConfig;
 pub use error::{Error, Result};
+pub use upstream::{Upstream, UpstreamPolicy};
 
 /// The clients of every upstream, built once at start-up and cloned cheaply into handlers.
 #[derive(Debug, Clone)]
@@ -23,7 +25,12 @@ impl ApiClients {
     pub fn new(config: &ApiClientConfig) -> Result<Self> {
         let http = http_client(config)?;
         Ok(Self {
-            todos: todos::TodosClient::new(http, &config.todos_base_url),
+            todos: todos::TodosClient::new(Upstream::new(
+                todos::TodosClient::UPSTREAM,
+                http,
+                &config.todos_base_url,
+                UpstreamPolicy::default(),
+            )),
         })
     }
 }

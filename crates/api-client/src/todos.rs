@@ -1,10 +1,9 @@
-//! The todos upstream: a JSONPlaceholder-compatible API (`GET {base}/todos/{id}`).
+//! The todos upstream: a JSONPlaceholder-compatible API (`GET {base}/todos/{id}`). A thin typed
+//! layer over [`Upstream`], which brings the retries, breaker, cap and deadline.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
-
-const UPSTREAM: &str = "todos";
+use crate::{Result, upstream::Upstream};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,34 +17,19 @@ pub struct Todo {
 /// Cheap to clone (it is cloned with the app state for every request).
 #[derive(Debug, Clone)]
 pub struct TodosClient {
-    http: reqwest::Client,
-    base_url: std::sync::Arc<str>,
+    upstream: Upstream,
 }
 
 impl TodosClient {
-    pub(crate) fn new(http: reqwest::Client, base_url: &str) -> Self {
-        Self {
-            http,
-            base_url: base_url.trim_end_matches('/').into(),
-        }
+    pub const UPSTREAM: &str = "todos";
+
+    pub fn new(upstream: Upstream) -> Self {
+        Self { upstream }
     }
 
-    #[tracing::instrument(skip(self), fields(upstream = UPSTREAM))]
     pub async fn get_todo(&self, id: u64) -> Result<Todo> {
-        let url = format!("{}/todos/{id}", self.base_url);
-        let response = self
-            .http
-            .get(&url)
-            .send()
+        self.upstream
+            .get_json(&format!("/todos/{id}"), &format!("todo {id}"))
             .await
-            .map_err(|e| Error::from_reqwest(UPSTREAM, e))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(Error::from_status(UPSTREAM, format!("todo {id}"), status));
-        }
-        response
-            .json()
-            .await
-            .map_err(|e| Error::from_reqwest(UPSTREAM, e))
     }
 }

@@ -1,0 +1,256 @@
+//! One upstream: the shared HTTP client plus the policy around every call to it.
+//!
+//! A call is admitted by the circuit breaker, waits for one of `max_in_flight` slots, and is
+//! retried per the [`RetryPolicy`] — all inside one deadline, so a caller never waits longer than
+//! it says, however the upstream misbehaves. Each call runs in a span with the upstream, method,
+//! path, attempts, status and latency.
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use reqwest::{Method, StatusCode, header::RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use tokio::{sync::Semaphore, time::Instant};
+use tracing::{Instrument, field::Empty};
+
+use crate::{
+    Error, Result,
+    policy::{
+        breaker::{BreakerPolicy, CircuitBreaker},
+        retry::{Outcome, RetryPolicy, parse_retry_after},
+    },
+};
+
+/// How an upstream is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamPolicy {
+    pub retry: RetryPolicy,
+    pub breaker: BreakerPolicy,
+    /// Calls in flight at once; more wait (within the deadline) for a slot.
+    pub max_in_flight: usize,
+}
+
+impl Default for UpstreamPolicy {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            breaker: BreakerPolicy::default(),
+            max_in_flight: 64,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: &'static str,
+    http: reqwest::Client,
+    base_url: String,
+    policy: UpstreamPolicy,
+    breaker: CircuitBreaker,
+    slots: Semaphore,
+}
+
+/// What one attempt ended with.
+enum Attempt {
+    Done(bytes::Bytes),
+    /// Worth another attempt if the policy allows; `error` is what the caller gets otherwise.
+    Transient {
+        outcome: Outcome,
+        retry_after: Option<Duration>,
+        error: Error,
+    },
+    /// Final: not the upstream's fault (404, 400) or not fixable by retrying.
+    Final(Error),
+}
+
+impl Upstream {
+    pub fn new(
+        name: &'static str,
+        http: reqwest::Client,
+        base_url: &str,
+        policy: UpstreamPolicy,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                name,
+                http,
+                base_url: base_url.trim_end_matches('/').to_owned(),
+                breaker: CircuitBreaker::new(name, policy.breaker),
+                slots: Semaphore::new(policy.max_in_flight.max(1)),
+                policy,
+            }),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.inner.name
+    }
+
+    /// `GET {base}{path}`, decoded from JSON. `what` names the resource in a `NotFound`.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T> {
+        let body = self.call(Method::GET, path, what, true).await?;
+        serde_json::from_slice(&body).map_err(|e| Error::InvalidResponse {
+            upstream: self.inner.name,
+            reason: e.to_string(),
+        })
+    }
+
+    /// One call with retries. `idempotent` allows retrying; pass `false` for a `POST` unless it
+    /// carries an idempotency key the upstream honours.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        what: &str,
+        idempotent: bool,
+    ) -> Result<bytes::Bytes> {
+        let inner = &self.inner;
+        let span = tracing::info_span!(
+            "upstream",
+            upstream = inner.name,
+            method = %method,
+            path,
+            attempts = Empty,
+            status = Empty,
+            latency_ms = Empty,
+        );
+        async {
+            let started = Instant::now();
+            let deadline = started + inner.policy.retry.deadline;
+            let mut attempt = 0;
+            let result = loop {
+                attempt += 1;
+                match self.attempt(&method, path, what, deadline).await {
+                    Attempt::Done(body) => break Ok(body),
+                    Attempt::Final(error) => break Err(error),
+                    Attempt::Transient { outcome, retry_after, error } => {
+                        if !inner.policy.retry.should_retry(attempt, outcome, idempotent) {
+                            break Err(error);
+                        }
+                        let wait = inner.policy.retry.jittered_delay(attempt, retry_after);
+                        if Instant::now() + wait >= deadline {
+                            break Err(error);
+                        }
+                        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            };
+            let span = tracing::Span::current();
+            span.record("attempts", attempt);
+            span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn attempt(&self, method: &Method, path: &str, what: &str, deadline: Instant) -> Attempt {
+        let inner = &self.inner;
+        let name = inner.name;
+        let admission = match inner.breaker.admit(std::time::Instant::now()) {
+            Ok(admission) => admission,
+            Err(rejected) => {
+                return Attempt::Final(Error::Unavailable {
+                    upstream: name,
+                    reason: format!(
+                        "circuit open after repeated failures; next try in {} ms",
+                        rejected.retry_in.as_millis()
+                    ),
+                });
+            }
+        };
+        let record = |healthy: bool| {
+            inner
+                .breaker
+                .record(admission, healthy, std::time::Instant::now());
+        };
+
+        let Ok(_slot) = tokio::time::timeout_at(deadline, inner.slots.acquire()).await else {
+            record(true); // we never called it: no verdict on the upstream
+            return Attempt::Final(Error::Timeout { upstream: name });
+        };
+        let url = format!("{}{path}", inner.base_url);
+        let exchange = async {
+            let response = inner.http.request(method.clone(), &url).send().await?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, retry_after, body))
+        };
+        match tokio::time::timeout_at(deadline, exchange).await {
+            Err(_) => {
+                record(false);
+                Attempt::Final(Error::Timeout { upstream: name })
+            }
+            Ok(Err(e)) => {
+                record(false);
+                let error = Error::from_reqwest(name, &e);
+                match error {
+                    Error::InvalidResponse { .. } => Attempt::Final(error),
+                    _ => Attempt::Transient {
+                        outcome: Outcome::ConnectOrTimeout,
+                        retry_after: None,
+                        error,
+                    },
+                }
+            }
+            Ok(Ok((status, retry_after, body))) => {
+                tracing::Span::current().record("status", status.as_u16());
+                classify(name, what, status, retry_after, body, record)
+            }
+        }
+    }
+}
+
+fn classify(
+    name: &'static str,
+    what: &str,
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: bytes::Bytes,
+    record: impl Fn(bool),
+) -> Attempt {
+    let outcome = Outcome::Status(status.as_u16());
+    if status.is_success() {
+        record(true);
+        return Attempt::Done(body);
+    }
+    let transient = crate::policy::retry::is_transient(outcome);
+    // 404, 400 and the like say nothing about the upstream's health.
+    record(!transient && !status.is_server_error());
+    let error = match status {
+        StatusCode::NOT_FOUND => Error::NotFound {
+            upstream: name,
+            what: what.to_owned(),
+        },
+        StatusCode::TOO_MANY_REQUESTS => Error::RateLimited {
+            upstream: name,
+            retry_after,
+        },
+        s => Error::Unavailable {
+            upstream: name,
+            reason: format!("answered {s}"),
+        },
+    };
+    if transient {
+        Attempt::Transient {
+            outcome,
+            retry_after,
+            error,
+        }
+    } else {
+        Attempt::Final(error)
+    }
+}

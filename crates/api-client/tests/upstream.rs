@@ -1,0 +1,195 @@
+//! The call path against a wiremock upstream: nothing here touches the internet.
+
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+
+use std::time::Duration;
+
+use api_client::{
+    Error, Upstream, UpstreamPolicy,
+    policy::{breaker::BreakerPolicy, retry::RetryPolicy},
+    todos::TodosClient,
+};
+use serde_json::json;
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path},
+};
+
+fn todo_json(id: u64) -> serde_json::Value {
+    json!({ "userId": 1, "id": id, "title": "write tests", "completed": false })
+}
+
+/// Short waits so retries do not slow the suite; the rules themselves are unit-tested.
+fn policy() -> UpstreamPolicy {
+    UpstreamPolicy {
+        retry: RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            retry_after_cap: Duration::from_millis(5),
+            deadline: Duration::from_secs(5),
+        },
+        breaker: BreakerPolicy {
+            failure_threshold: 100,
+            cool_down: Duration::from_secs(60),
+        },
+        max_in_flight: 8,
+    }
+}
+
+fn client(server: &MockServer, policy: UpstreamPolicy) -> TodosClient {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().build().unwrap();
+    TodosClient::new(Upstream::new("todos", http, &server.uri(), policy))
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap_or_default().len()
+}
+
+#[tokio::test]
+async fn a_503_is_retried_until_the_upstream_answers() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/todos/1"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/todos/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(todo_json(1)))
+        .mount(&server)
+        .await;
+
+    let todo = client(&server, policy()).get_todo(1).await.unwrap();
+
+    assert_eq!(todo.id, 1);
+    assert_eq!(requests(&server).await, 3, "two 503s, then the answer");
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_attempt_limit_with_the_last_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+
+    let error = client(&server, policy()).get_todo(1).await.unwrap_err();
+
+    assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
+    assert_eq!(requests(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_429_is_retried_and_then_reported_as_rate_limited_with_its_hint() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+        .mount(&server)
+        .await;
+
+    let error = client(&server, policy()).get_todo(1).await.unwrap_err();
+
+    assert!(
+        matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(7)),
+        "{error:?}"
+    );
+    assert_eq!(requests(&server).await, 3);
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    for (status, expect_not_found) in [(404, true), (400, false)] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(status))
+            .mount(&server)
+            .await;
+
+        let error = client(&server, policy()).get_todo(9).await.unwrap_err();
+
+        assert_eq!(
+            matches!(error, Error::NotFound { .. }),
+            expect_not_found,
+            "{status}: {error:?}"
+        );
+        assert_eq!(requests(&server).await, 1, "{status} is final");
+    }
+}
+
+#[tokio::test]
+async fn a_slow_upstream_becomes_a_timeout_within_the_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(todo_json(1))
+                .set_delay(Duration::from_secs(30)),
+        )
+        .mount(&server)
+        .await;
+    let mut policy = policy();
+    policy.retry.deadline = Duration::from_millis(200);
+
+    let error = client(&server, policy).get_todo(1).await.unwrap_err();
+
+    assert!(
+        matches!(error, Error::Timeout { upstream: "todos" }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_does_not_decode_is_an_invalid_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>not json</html>"))
+        .mount(&server)
+        .await;
+
+    let error = client(&server, policy()).get_todo(1).await.unwrap_err();
+
+    assert!(matches!(error, Error::InvalidResponse { .. }), "{error:?}");
+    assert_eq!(requests(&server).await, 1, "a decode error is not retried");
+}
+
+#[tokio::test]
+async fn once_the_breaker_opens_calls_fail_fast_without_a_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let mut policy = policy();
+    policy.retry.max_attempts = 1;
+    policy.breaker.failure_threshold = 2;
+    let todos = client(&server, policy);
+    todos.get_todo(1).await.unwrap_err();
+    todos.get_todo(1).await.unwrap_err();
+
+    let error = todos.get_todo(1).await.unwrap_err();
+
+    assert!(
+        matches!(&error, Error::Unavailable { reason, .. } if reason.contains("circuit open")),
+        "{error:?}"
+    );
+    assert_eq!(
+        requests(&server).await,
+        2,
+        "the third call never reached the upstream"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_unavailable() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().build().unwrap();
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    let todos = TodosClient::new(Upstream::new("todos", http, "http://127.0.0.1:9", policy()));
+
+    let error = todos.get_todo(1).await.unwrap_err();
+
+    assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
+}
