@@ -193,3 +193,95 @@ async fn an_unreachable_upstream_is_unavailable() {
 
     assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
 }
+
+/// An upstream that counts requests in flight and holds each one until the test releases it.
+struct HoldingUpstream {
+    url: String,
+    in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    most: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    release: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+async fn holding_upstream() -> HoldingUpstream {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let (count, peak, gate) = (
+        Arc::clone(&in_flight),
+        Arc::clone(&most),
+        Arc::clone(&release),
+    );
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (count, peak, gate) = (Arc::clone(&count), Arc::clone(&peak), Arc::clone(&gate));
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let now = count.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                gate.acquire().await.unwrap().forget();
+                count.fetch_sub(1, Ordering::SeqCst);
+                let body = todo_json(1).to_string();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    HoldingUpstream {
+        url,
+        in_flight,
+        most,
+        release,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_more_calls_in_flight_than_the_cap() {
+    use std::sync::atomic::Ordering;
+
+    let upstream = holding_upstream().await;
+    let mut policy = policy();
+    policy.max_in_flight = 2;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().build().unwrap();
+    let todos = TodosClient::new(Upstream::new("todos", http, &upstream.url, policy));
+
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let todos = todos.clone();
+            tokio::spawn(async move { todos.get_todo(1).await })
+        })
+        .collect();
+    // Bounded wait until the cap is reached; then release the held requests one at a time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while upstream.in_flight.load(Ordering::SeqCst) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "two calls never ran at once"
+        );
+        tokio::task::yield_now().await;
+    }
+    upstream.release.add_permits(6);
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+
+    assert_eq!(upstream.most.load(Ordering::SeqCst), 2);
+}
