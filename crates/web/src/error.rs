@@ -35,6 +35,9 @@ pub enum Error {
     /// Input that parsed but broke a rule, field by field.
     #[error("validation failed: {0}")]
     Validation(FieldErrors),
+    /// An external API failed; its error says which upstream and how (404, 429, 504, 503, 502).
+    #[error(transparent)]
+    Upstream(#[from] api_client::Error),
     /// A dependency (the database) is down; the client may retry.
     #[error("service unavailable")]
     Unavailable(#[source] BoxError),
@@ -57,6 +60,7 @@ impl Error {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) | Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream(e) => upstream_status(e),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,7 +75,9 @@ impl Error {
             )
             .with_errors(errors.clone()),
             Self::Unavailable(_) => Problem::for_status(status),
-            Self::Internal(_) => Problem::for_status(status),
+            Self::Internal(_) | Self::Upstream(api_client::Error::Build(_)) => {
+                Problem::for_status(status)
+            }
             other => Problem::new(status, slug(status), other.to_string()),
         }
     }
@@ -84,6 +90,12 @@ impl Error {
             Self::Unavailable(cause) => {
                 tracing::warn!(error = %chain(cause.as_ref()), "dependency unavailable");
             }
+            Self::Upstream(api_client::Error::Build(cause)) => {
+                tracing::error!(error = %chain(cause), "request failed");
+            }
+            Self::Upstream(e) if self.status().is_server_error() => {
+                tracing::warn!(error = %e, "upstream failed");
+            }
             client => tracing::debug!(status = %client.status(), error = %client, "client error"),
         }
     }
@@ -93,6 +105,16 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log();
         let mut response = self.status().into_response();
+        if let Self::Upstream(api_client::Error::RateLimited {
+            retry_after: Some(wait),
+            ..
+        }) = &self
+        {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         response.extensions_mut().insert(self.to_problem());
         response
     }
@@ -124,6 +146,20 @@ impl From<tera::Error> for Error {
     }
 }
 
+/// What an upstream failure means for our client: the thing is missing (404), slow down (429),
+/// it took too long (504), it is down (503), or it answered nonsense (502).
+fn upstream_status(error: &api_client::Error) -> StatusCode {
+    use api_client::Error as E;
+    match error {
+        E::NotFound { .. } => StatusCode::NOT_FOUND,
+        E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        E::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        E::InvalidResponse { .. } => StatusCode::BAD_GATEWAY,
+        E::Build(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// The problem `type` for a status: a stable, kebab-case name clients can match on.
 pub(crate) fn slug(status: StatusCode) -> &'static str {
     match status {
@@ -136,6 +172,8 @@ pub(crate) fn slug(status: StatusCode) -> &'static str {
         StatusCode::UNPROCESSABLE_ENTITY => "unprocessable-content",
         StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
         StatusCode::SERVICE_UNAVAILABLE => "service-unavailable",
+        StatusCode::BAD_GATEWAY => "bad-gateway",
+        StatusCode::GATEWAY_TIMEOUT => "gateway-timeout",
         s if s.is_server_error() => "internal",
         _ => "client-error",
     }
@@ -151,4 +189,69 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use api_client::Error as Upstream;
+    use axum::{http::StatusCode, response::IntoResponse};
+
+    use super::Error;
+
+    #[test]
+    fn upstream_failures_map_to_the_status_a_client_can_act_on() {
+        let cases = [
+            (
+                Upstream::NotFound {
+                    upstream: "todos",
+                    what: "todo 9".into(),
+                },
+                404,
+            ),
+            (
+                Upstream::RateLimited {
+                    upstream: "todos",
+                    retry_after: None,
+                },
+                429,
+            ),
+            (Upstream::Timeout { upstream: "todos" }, 504),
+            (
+                Upstream::Unavailable {
+                    upstream: "todos",
+                    reason: "answered 503".into(),
+                },
+                503,
+            ),
+            (
+                Upstream::InvalidResponse {
+                    upstream: "todos",
+                    reason: "bad json".into(),
+                },
+                502,
+            ),
+        ];
+        for (error, status) in cases {
+            assert_eq!(Error::from(error).status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn a_rate_limited_answer_passes_the_upstreams_retry_after_on() {
+        let error = Error::from(Upstream::RateLimited {
+            upstream: "todos",
+            retry_after: Some(Duration::from_millis(2500)),
+        });
+
+        let response = error.into_response();
+
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            response.headers()["retry-after"],
+            "3",
+            "rounded up to whole seconds"
+        );
+    }
 }

@@ -17,6 +17,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::home::router())
         .merge(routes::health::router())
         .merge(routes::products::router())
+        .merge(routes::todos::router())
         .merge(static_files(&state))
         .fallback(not_found);
     middleware::apply(router, &state.config, &state.templates).with_state(state)

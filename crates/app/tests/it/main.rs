@@ -22,4 +22,5 @@ mod products_api;
 mod products_bad_input;
 mod products_pages;
 mod products_stats;
+mod todos;
 mod transactions;

@@ -3,3 +3,4 @@
 pub(crate) mod health;
 pub(crate) mod home;
 pub(crate) mod products;
+pub(crate) mod todos;

@@ -1,0 +1,163 @@
+//! `/api/todos/summary` and `/todos`: several todos fetched from the external API at once.
+//!
+//! The calls run concurrently (within the upstream's in-flight cap and one deadline), so three
+//! todos cost one upstream round trip, not three. One failing id never fails the others: it is
+//! reported beside the todos that arrived.
+
+use api_client::{ApiClients, todos::Todo};
+use axum::{Router, extract::State, response::Html, routing::get};
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
+
+use crate::{
+    AppState, Error, Result, Templates,
+    extract::{Json, Query},
+};
+
+/// The most ids one summary may ask for.
+const MAX_IDS: usize = 20;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/todos/summary", get(api))
+        .route("/todos", get(page))
+}
+
+#[derive(Debug, Deserialize)]
+struct SummaryParams {
+    ids: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    todos: Vec<Todo>,
+    errors: Vec<IdError>,
+}
+
+#[derive(Debug, Serialize)]
+struct IdError {
+    id: u64,
+    error: String,
+    /// The status this failure would have on its own: 404, 429, 502, 503 or 504.
+    status: u16,
+}
+
+async fn api(
+    State(api): State<ApiClients>,
+    Query(params): Query<SummaryParams>,
+) -> Result<Json<Summary>> {
+    let ids = parse_ids(params.ids.as_deref().unwrap_or_default())?;
+    Ok(Json(fetch(&api, ids).await))
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Query(params): Query<SummaryParams>,
+) -> Result<Html<String>> {
+    let raw = params.ids.unwrap_or_else(|| "1,2,3".to_owned());
+    let mut context = tera::Context::new();
+    context.insert("ids", &raw);
+    match parse_ids(&raw) {
+        Ok(ids) => context.insert("summary", &fetch(&state.api, ids).await),
+        Err(Error::BadRequest(message)) => context.insert("invalid", &message),
+        Err(other) => return Err(other),
+    }
+    render(&state.templates, &context)
+}
+
+fn render(templates: &Templates, context: &tera::Context) -> Result<Html<String>> {
+    templates.page("todos/index.html", context)
+}
+
+/// Fetches every id concurrently; the results come back in the order the ids were given.
+async fn fetch(api: &ApiClients, ids: Vec<u64>) -> Summary {
+    let mut calls = JoinSet::new();
+    for (position, id) in ids.iter().copied().enumerate() {
+        let todos = api.todos.clone();
+        calls.spawn(async move { (position, id, todos.get_todo(id).await) });
+    }
+    let mut results = Vec::with_capacity(ids.len());
+    while let Some(joined) = calls.join_next().await {
+        match joined {
+            Ok(result) => results.push(result),
+            Err(e) => tracing::error!(error = %e, "a todo fetch task failed"),
+        }
+    }
+    results.sort_by_key(|(position, ..)| *position);
+    let mut summary = Summary {
+        todos: Vec::new(),
+        errors: Vec::new(),
+    };
+    for (_, id, result) in results {
+        match result {
+            Ok(todo) => summary.todos.push(todo),
+            Err(e) => {
+                let error = Error::from(e);
+                summary.errors.push(IdError {
+                    id,
+                    status: error.status().as_u16(),
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+    summary
+}
+
+/// `"1,2, 3,2"` → `[1, 2, 3]`: positive integers, duplicates dropped (first one kept), 1 to
+/// [`MAX_IDS`] of them.
+fn parse_ids(raw: &str) -> Result<Vec<u64>> {
+    let mut ids = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id = part
+            .parse::<u64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "`{part}` is not a todo id: ids are positive whole numbers, like ids=1,2,3."
+                ))
+            })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err(Error::BadRequest(
+            "Give at least one id, like ids=1,2,3.".into(),
+        ));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(Error::BadRequest(format!(
+            "At most {MAX_IDS} different ids at once (got {}).",
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ids;
+
+    #[test]
+    fn ids_are_deduplicated_in_order() {
+        assert_eq!(parse_ids("3, 1,3,2,1").ok(), Some(vec![3, 1, 2]));
+    }
+
+    #[test]
+    fn bad_lists_are_refused() {
+        let many = (1..=21)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        for bad in ["", " , ", "0", "-1", "abc", "1,x", "1.5", many.as_str()] {
+            assert!(parse_ids(bad).is_err(), "{bad:?}");
+        }
+        let twenty = (1..=20)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(parse_ids(&twenty).map(|v| v.len()).ok(), Some(20));
+    }
+}
