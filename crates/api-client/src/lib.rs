@@ -29,7 +29,7 @@ impl ApiClients {
                 todos::TodosClient::UPSTREAM,
                 http,
                 &config.todos_base_url,
-                UpstreamPolicy::default(),
+                config.todos_policy.clone(),
             )),
         })
     }
@@ -42,11 +42,7 @@ fn http_client(config: &ApiClientConfig) -> Result<reqwest::Client> {
     // Err only means a provider is already installed (by `app` at start-up): fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
-        .user_agent(concat!(
-            env!("CARGO_PKG_NAME"),
-            "/",
-            env!("CARGO_PKG_VERSION")
-        ))
+        .user_agent(config.user_agent.as_str())
         .connect_timeout(config.connect_timeout)
         .timeout(config.timeout)
         .build()

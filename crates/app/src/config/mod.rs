@@ -36,6 +36,11 @@ pub const VARIABLES: &[&str] = &[
     "APP_TODOS_API_URL",
     "APP_HTTP_CONNECT_TIMEOUT_SECS",
     "APP_HTTP_TIMEOUT_SECS",
+    "APP_TODOS_MAX_ATTEMPTS",
+    "APP_TODOS_DEADLINE_SECS",
+    "APP_TODOS_MAX_IN_FLIGHT",
+    "APP_TODOS_BREAKER_FAILURES",
+    "APP_TODOS_BREAKER_COOL_DOWN_SECS",
     "RUST_LOG",
     "APP_LOG_FORMAT",
 ];
@@ -212,20 +217,7 @@ impl Config {
             ));
         }
 
-        let api_defaults = ApiClientConfig::default();
-        let api = ApiClientConfig {
-            todos_base_url: r.parse(
-                "APP_TODOS_API_URL",
-                api_defaults.todos_base_url,
-                parse_http_url,
-            ),
-            connect_timeout: r.parse(
-                "APP_HTTP_CONNECT_TIMEOUT_SECS",
-                api_defaults.connect_timeout,
-                parse_secs,
-            ),
-            timeout: r.parse("APP_HTTP_TIMEOUT_SECS", api_defaults.timeout, parse_secs),
-        };
+        let api = api_config(&mut r);
 
         let config = Config {
             env,
@@ -271,6 +263,7 @@ impl Config {
                 )
             }
         };
+        let todos = &self.api.todos_policy;
         let rows: Vec<(&str, String)> = vec![
             ("APP_ENV", self.env.to_string()),
             ("APP_ADDR", self.addr.to_string()),
@@ -297,6 +290,20 @@ impl Config {
                 secs(self.api.connect_timeout),
             ),
             ("APP_HTTP_TIMEOUT_SECS", secs(self.api.timeout)),
+            (
+                "APP_TODOS_MAX_ATTEMPTS",
+                todos.retry.max_attempts.to_string(),
+            ),
+            ("APP_TODOS_DEADLINE_SECS", secs(todos.retry.deadline)),
+            ("APP_TODOS_MAX_IN_FLIGHT", todos.max_in_flight.to_string()),
+            (
+                "APP_TODOS_BREAKER_FAILURES",
+                todos.breaker.failure_threshold.to_string(),
+            ),
+            (
+                "APP_TODOS_BREAKER_COOL_DOWN_SECS",
+                secs(todos.breaker.cool_down),
+            ),
             ("RUST_LOG", self.log_filter.clone()),
             (
                 "APP_LOG_FORMAT",
@@ -314,6 +321,46 @@ impl Config {
             out.push_str(&format!("{key:<width$} = {value}  ({source})\n"));
         }
         out
+    }
+}
+
+/// The outbound-HTTP section: timeouts, the user agent, and the todos upstream's policy.
+fn api_config<F: Fn(&str) -> Option<(String, Source)>>(r: &mut Reader<'_, F>) -> ApiClientConfig {
+    let defaults = ApiClientConfig::default();
+    let policy = defaults.todos_policy.clone();
+    let mut todos_policy = policy.clone();
+    todos_policy.retry.max_attempts = r.parse(
+        "APP_TODOS_MAX_ATTEMPTS",
+        policy.retry.max_attempts,
+        parse_positive,
+    );
+    todos_policy.retry.deadline =
+        r.parse("APP_TODOS_DEADLINE_SECS", policy.retry.deadline, parse_secs);
+    todos_policy.max_in_flight = r.parse(
+        "APP_TODOS_MAX_IN_FLIGHT",
+        policy.max_in_flight,
+        parse_positive,
+    );
+    todos_policy.breaker.failure_threshold = r.parse(
+        "APP_TODOS_BREAKER_FAILURES",
+        policy.breaker.failure_threshold,
+        parse_positive,
+    );
+    todos_policy.breaker.cool_down = r.parse(
+        "APP_TODOS_BREAKER_COOL_DOWN_SECS",
+        policy.breaker.cool_down,
+        parse_secs,
+    );
+    ApiClientConfig {
+        user_agent: concat!("app/", env!("CARGO_PKG_VERSION")).to_owned(),
+        todos_base_url: r.parse("APP_TODOS_API_URL", defaults.todos_base_url, parse_http_url),
+        todos_policy,
+        connect_timeout: r.parse(
+            "APP_HTTP_CONNECT_TIMEOUT_SECS",
+            defaults.connect_timeout,
+            parse_secs,
+        ),
+        timeout: r.parse("APP_HTTP_TIMEOUT_SECS", defaults.timeout, parse_secs),
     }
 }
 
@@ -377,6 +424,28 @@ mod tests {
                 .iter()
                 .any(|p| p.starts_with("APP_ADDR: `nowhere`"))
         );
+    }
+
+    #[test]
+    fn the_todos_upstream_policy_is_configurable_and_checked() {
+        let config = Config::from_vars([
+            ("APP_TODOS_MAX_ATTEMPTS", "1"),
+            ("APP_TODOS_DEADLINE_SECS", "0.5"),
+            ("APP_TODOS_MAX_IN_FLIGHT", "1024"),
+        ])
+        .ok();
+        let policy = config.as_ref().map(|c| c.api.todos_policy.clone());
+        assert_eq!(policy.as_ref().map(|p| p.retry.max_attempts), Some(1));
+        assert_eq!(
+            policy.as_ref().map(|p| p.retry.deadline),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(policy.map(|p| p.max_in_flight), Some(1024));
+        let problems = errors(&[
+            ("APP_TODOS_MAX_ATTEMPTS", "0"),
+            ("APP_TODOS_MAX_IN_FLIGHT", "lots"),
+        ]);
+        assert_eq!(problems.len(), 2, "{problems:?}");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
-    matchers::{method, path},
+    matchers::{header, method, path},
 };
 
 use crate::helpers::{html, problem, spawn_app, spawn_app_with};
@@ -52,6 +52,34 @@ async fn a_summary_returns_every_todo_and_reports_the_failing_ones() {
     );
     let calls = upstream.received_requests().await.unwrap_or_default().len();
     assert_eq!(calls, 3, "the duplicate id is fetched once");
+}
+
+#[tokio::test]
+async fn the_upstream_sees_which_app_calls_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/todos/1"))
+        .and(header(
+            "user-agent",
+            concat!("app/", env!("CARGO_PKG_VERSION")),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(todo(1)))
+        .mount(&server)
+        .await;
+    let app = spawn_app_with(&[("APP_TODOS_API_URL", &server.uri())]).await;
+
+    let body: Value = app
+        .get("/api/todos/summary?ids=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        body["errors"],
+        json!([]),
+        "the request matched the user-agent mock"
+    );
 }
 
 #[tokio::test]
