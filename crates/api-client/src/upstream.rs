@@ -30,6 +30,9 @@ pub struct UpstreamPolicy {
     pub breaker: BreakerPolicy,
     /// Calls in flight at once; more wait (within the deadline) for a slot.
     pub max_in_flight: usize,
+    /// Successful `GET` answers are kept this long and served without a call; `None` turns the
+    /// cache off. Errors are never cached.
+    pub cache_ttl: Option<Duration>,
 }
 
 impl Default for UpstreamPolicy {
@@ -38,6 +41,7 @@ impl Default for UpstreamPolicy {
             retry: RetryPolicy::default(),
             breaker: BreakerPolicy::default(),
             max_in_flight: 64,
+            cache_ttl: None,
         }
     }
 }
@@ -55,7 +59,12 @@ struct Inner {
     policy: UpstreamPolicy,
     breaker: CircuitBreaker,
     slots: Semaphore,
+    /// Bodies of successful `GET`s by path.
+    cache: Option<moka::future::Cache<String, bytes::Bytes>>,
 }
+
+/// Entries the cache holds at most, per upstream.
+const CACHE_CAPACITY: u64 = 10_000;
 
 /// What one attempt ended with.
 enum Attempt {
@@ -84,6 +93,12 @@ impl Upstream {
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 breaker: CircuitBreaker::new(name, policy.breaker),
                 slots: Semaphore::new(policy.max_in_flight.max(1)),
+                cache: policy.cache_ttl.map(|ttl| {
+                    moka::future::Cache::builder()
+                        .max_capacity(CACHE_CAPACITY)
+                        .time_to_live(ttl)
+                        .build()
+                }),
                 policy,
             }),
         }
@@ -95,11 +110,25 @@ impl Upstream {
 
     /// `GET {base}{path}`, decoded from JSON. `what` names the resource in a `NotFound`.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T> {
-        let body = self.call(Method::GET, path, what, true).await?;
+        let body = self.get_cached(path, what).await?;
         serde_json::from_slice(&body).map_err(|e| Error::InvalidResponse {
             upstream: self.inner.name,
             reason: e.to_string(),
         })
+    }
+
+    /// `GET` through the cache when there is one.
+    async fn get_cached(&self, path: &str, what: &str) -> Result<bytes::Bytes> {
+        let Some(cache) = &self.inner.cache else {
+            return self.call(Method::GET, path, what, true).await;
+        };
+        if let Some(body) = cache.get(path).await {
+            tracing::debug!(upstream = self.inner.name, path, "served from cache");
+            return Ok(body);
+        }
+        let body = self.call(Method::GET, path, what, true).await?;
+        cache.insert(path.to_owned(), body.clone()).await;
+        Ok(body)
     }
 
     /// One call with retries. `idempotent` allows retrying; pass `false` for a `POST` unless it

@@ -34,6 +34,7 @@ fn policy() -> UpstreamPolicy {
             cool_down: Duration::from_secs(60),
         },
         max_in_flight: 8,
+        cache_ttl: None,
     }
 }
 
@@ -284,4 +285,52 @@ async fn never_more_calls_in_flight_than_the_cap() {
     }
 
     assert_eq!(upstream.most.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn with_the_cache_on_a_repeated_get_makes_one_request_and_errors_are_not_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/todos/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(todo_json(1)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/todos/2"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let mut policy = policy();
+    policy.cache_ttl = Some(Duration::from_secs(60));
+    let todos = client(&server, policy);
+
+    let first = todos.get_todo(1).await.unwrap();
+    let second = todos.get_todo(1).await.unwrap();
+    todos.get_todo(2).await.unwrap_err();
+    todos.get_todo(2).await.unwrap_err();
+
+    assert_eq!(first, second);
+    let asked: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(asked, ["/todos/1", "/todos/2", "/todos/2"]);
+}
+
+#[tokio::test]
+async fn with_the_cache_off_every_get_reaches_the_upstream() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(todo_json(1)))
+        .mount(&server)
+        .await;
+    let todos = client(&server, policy());
+
+    todos.get_todo(1).await.unwrap();
+    todos.get_todo(1).await.unwrap();
+
+    assert_eq!(requests(&server).await, 2);
 }

@@ -41,6 +41,7 @@ pub const VARIABLES: &[&str] = &[
     "APP_TODOS_MAX_IN_FLIGHT",
     "APP_TODOS_BREAKER_FAILURES",
     "APP_TODOS_BREAKER_COOL_DOWN_SECS",
+    "APP_TODOS_CACHE_TTL_SECS",
     "RUST_LOG",
     "APP_LOG_FORMAT",
 ];
@@ -304,6 +305,10 @@ impl Config {
                 "APP_TODOS_BREAKER_COOL_DOWN_SECS",
                 secs(todos.breaker.cool_down),
             ),
+            (
+                "APP_TODOS_CACHE_TTL_SECS",
+                todos.cache_ttl.map_or("0 (off)".to_owned(), secs),
+            ),
             ("RUST_LOG", self.log_filter.clone()),
             (
                 "APP_LOG_FORMAT",
@@ -323,6 +328,9 @@ impl Config {
         out
     }
 }
+
+/// Todos change rarely: a short cache spares the upstream without serving stale data for long.
+const TODOS_CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// The outbound-HTTP section: timeouts, the user agent, and the todos upstream's policy.
 fn api_config<F: Fn(&str) -> Option<(String, Source)>>(r: &mut Reader<'_, F>) -> ApiClientConfig {
@@ -350,6 +358,14 @@ fn api_config<F: Fn(&str) -> Option<(String, Source)>>(r: &mut Reader<'_, F>) ->
         "APP_TODOS_BREAKER_COOL_DOWN_SECS",
         policy.breaker.cool_down,
         parse_secs,
+    );
+    todos_policy.cache_ttl = r.parse(
+        "APP_TODOS_CACHE_TTL_SECS",
+        Some(TODOS_CACHE_TTL),
+        |s| match s {
+            "0" => Ok(None),
+            other => parse_secs(other).map(Some),
+        },
     );
     ApiClientConfig {
         user_agent: concat!("app/", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -440,7 +456,14 @@ mod tests {
             policy.as_ref().map(|p| p.retry.deadline),
             Some(Duration::from_millis(500))
         );
-        assert_eq!(policy.map(|p| p.max_in_flight), Some(1024));
+        assert_eq!(policy.as_ref().map(|p| p.max_in_flight), Some(1024));
+        assert_eq!(
+            policy.and_then(|p| p.cache_ttl),
+            Some(TODOS_CACHE_TTL),
+            "on by default"
+        );
+        let off = Config::from_vars([("APP_TODOS_CACHE_TTL_SECS", "0")]).ok();
+        assert_eq!(off.map(|c| c.api.todos_policy.cache_ttl), Some(None));
         let problems = errors(&[
             ("APP_TODOS_MAX_ATTEMPTS", "0"),
             ("APP_TODOS_MAX_IN_FLIGHT", "lots"),
