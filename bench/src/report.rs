@@ -80,6 +80,36 @@ impl Round {
                 pass: ratio.is_some_and(|r| r >= min),
             });
         }
+        if let Some(row) = self.row("GET /api/todos/summary?ids=1,2,3", "app") {
+            let o = row.outcome;
+            for (name, target, actual, pass) in [
+                (
+                    "fan-out p50 (one upstream round trip)",
+                    "≤ 55 ms",
+                    format!("{:.1} ms", o.p50_ms),
+                    o.p50_ms <= 55.0,
+                ),
+                (
+                    "fan-out p99",
+                    "≤ 80 ms",
+                    format!("{:.1} ms", o.p99_ms),
+                    o.p99_ms <= 80.0,
+                ),
+                (
+                    "fan-out req/s",
+                    "≥ 4,000",
+                    format!("{:.0}", o.requests_per_sec),
+                    o.requests_per_sec >= 4000.0,
+                ),
+            ] {
+                budgets.push(Budget {
+                    name: name.into(),
+                    target: target.into(),
+                    actual,
+                    pass,
+                });
+            }
+        }
         let errors: u64 = self.rows.iter().map(|r| r.outcome.errors()).sum();
         budgets.push(Budget {
             name: "errors, every endpoint".into(),

@@ -64,6 +64,10 @@ struct Args {
     out_dir: PathBuf,
 }
 
+/// Three todos from the 50 ms mock upstream per request: concurrency pays when this costs one
+/// round trip, not three.
+const FAN_OUT: &str = "GET /api/todos/summary?ids=1,2,3";
+
 struct Plan {
     seconds: u64,
     warmup: u64,
@@ -214,6 +218,12 @@ fn run_round(
             false,
         ),
         (
+            FAN_OUT,
+            Requests::Fixed("/api/todos/summary?ids=1,2,3".into()),
+            256,
+            false,
+        ),
+        (
             "POST /api/products",
             Requests::PostJson {
                 path: "/api/products".into(),
@@ -329,7 +339,11 @@ impl AppEnv {
             .env("APP_TEMPLATES_DIR", self.root.join("templates"))
             .env("APP_STATIC_DIR", self.root.join("static"));
         if !self.upstream.is_empty() {
-            command.env("APP_TODOS_API_URL", &self.upstream);
+            // The fan-out row measures real upstream calls: no cache, and a cap above the load.
+            command
+                .env("APP_TODOS_API_URL", &self.upstream)
+                .env("APP_TODOS_CACHE_TTL_SECS", "0")
+                .env("APP_TODOS_MAX_IN_FLIGHT", "1024");
         }
         command
     }
