@@ -76,7 +76,7 @@ impl Round {
             budgets.push(Budget {
                 name: format!("{endpoint}: app ÷ bare req/s"),
                 target: format!("≥ {:.0} %", min * 100.0),
-                actual: ratio.map_or("n/a".into(), |r| format!("{:.0} %", r * 100.0)),
+                actual: ratio.map_or("n/a".into(), |r| format!("{:.1} %", r * 100.0)),
                 pass: ratio.is_some_and(|r| r >= min),
             });
         }
