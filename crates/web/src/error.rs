@@ -74,10 +74,10 @@ impl Error {
                 "Some fields are invalid; see `errors`.",
             )
             .with_errors(errors.clone()),
-            Self::Unavailable(_) => Problem::for_status(status),
-            Self::Internal(_) | Self::Upstream(api_client::Error::Build(_)) => {
-                Problem::for_status(status)
-            }
+            // Server faults get the generic text: their causes are logged, never sent.
+            Self::Unavailable(_)
+            | Self::Internal(_)
+            | Self::Upstream(api_client::Error::Build(_)) => Problem::for_status(status),
             other => Problem::new(status, slug(status), other.to_string()),
         }
     }

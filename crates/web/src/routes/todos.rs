@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use crate::{
-    AppState, Error, Result, Templates,
+    AppState, Error, Result,
     extract::{Json, Query},
 };
 
@@ -62,11 +62,7 @@ async fn page(
         Err(Error::BadRequest(message)) => context.insert("invalid", &message),
         Err(other) => return Err(other),
     }
-    render(&state.templates, &context)
-}
-
-fn render(templates: &Templates, context: &tera::Context) -> Result<Html<String>> {
-    templates.page("todos/index.html", context)
+    state.templates.page("todos/index.html", &context)
 }
 
 /// Fetches every id concurrently; the results come back in the order the ids were given.

@@ -99,11 +99,12 @@ async fn update(
     Path(id): Path<i64>,
     Form(form): Form<ProductForm>,
 ) -> Result<Response> {
-    let product = products::get(&state.db, id).await?;
     let parsed = form.parse().and_then(|new| Ok((new, form.version()?)));
     let (new, version) = match parsed {
         Ok(parsed) => parsed,
         Err(errors) => {
+            // Only a re-rendered form needs the product; a save reads it inside its transaction.
+            let product = products::get(&state.db, id).await?;
             let page = edit_page(&state.templates, &product, &form, Some(&errors), None)?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
