@@ -8,6 +8,7 @@ pub use sea_orm_migration::{MigrationStatus, prelude::*};
 
 mod m20261121_000001_create_products;
 mod m20261121_000002_create_audit_log;
+mod m20261121_000003_create_jobs;
 
 /// Every migration of the app, oldest first.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_products::Migration),
             Box::new(m20261121_000002_create_audit_log::Migration),
+            Box::new(m20261121_000003_create_jobs::Migration),
         ]
     }
 }

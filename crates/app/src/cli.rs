@@ -29,8 +29,52 @@ pub enum Command {
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
         products: u64,
     },
+    /// Run background jobs only (no HTTP server) until SIGTERM/SIGINT. Applies pending
+    /// migrations first unless APP_MIGRATE_ON_START=false.
+    Worker,
+    /// Inspect and steer background jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Print the effective configuration (secrets hidden) and exit non-zero if it is invalid.
     Check,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum JobsAction {
+    /// Counts by state, then the newest jobs.
+    List {
+        /// Only jobs in this state (queued, running, succeeded, retrying, dead, cancelled).
+        #[arg(long, value_parser = parse_state)]
+        state: Option<jobs::State>,
+        /// Only jobs of this kind (e.g. export_products).
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        limit: u64,
+    },
+    /// Everything about one job, as JSON.
+    Show { id: i64 },
+    /// Run a dead, cancelled or retrying job again now, with fresh attempts.
+    Retry { id: i64 },
+    /// Cancel a job that has not started.
+    Cancel { id: i64 },
+    /// Delete finished jobs (succeeded, dead, cancelled) older than some days.
+    Purge {
+        #[arg(long, default_value_t = 7)]
+        older_than_days: u32,
+    },
+}
+
+fn parse_state(raw: &str) -> Result<jobs::State, String> {
+    jobs::State::parse(raw).ok_or_else(|| {
+        let states: Vec<&str> = jobs::State::ALL.iter().map(|s| s.as_str()).collect();
+        format!(
+            "`{raw}` is not a job state: use one of {}",
+            states.join(", ")
+        )
+    })
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -67,6 +111,22 @@ mod tests {
     fn no_subcommand_means_serve() {
         let cli = Cli::try_parse_from(["app"]).ok();
         assert!(cli.is_some_and(|c| c.command.is_none()));
+    }
+
+    #[test]
+    fn jobs_list_checks_the_state() {
+        let ok = Cli::try_parse_from(["app", "jobs", "list", "--state", "dead"]).ok();
+        assert!(matches!(
+            ok.and_then(|c| c.command),
+            Some(Command::Jobs {
+                action: JobsAction::List {
+                    state: Some(jobs::State::Dead),
+                    ..
+                }
+            })
+        ));
+        let err = Cli::try_parse_from(["app", "jobs", "list", "--state", "zombie"]).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("not a job state")));
     }
 
     #[test]

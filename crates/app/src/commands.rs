@@ -6,7 +6,11 @@ use anyhow::{Context, bail};
 use db::DatabaseConnection;
 use migration::{Migrator, MigratorTrait};
 
-use crate::{Config, Environment, cli::MigrateAction, startup::install_crypto_provider};
+use crate::{
+    Config, Environment,
+    cli::{JobsAction, MigrateAction},
+    startup::install_crypto_provider,
+};
 
 /// Opens the database for a one-off command.
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
@@ -85,5 +89,66 @@ pub async fn seed(
         report.already_present,
         started.elapsed().as_secs_f64()
     )?;
+    Ok(())
+}
+
+/// `app jobs ...`: the same operations as the `/jobs` dashboard.
+pub async fn jobs(
+    db: &DatabaseConnection,
+    action: JobsAction,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let queue = jobs::Queue::new(db.clone());
+    match action {
+        JobsAction::List { state, kind, limit } => {
+            let counts = queue.counts().await?;
+            let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            writeln!(out, "{}", summary.join(" · "))?;
+            let filter = jobs::ListFilter {
+                states: state.into_iter().collect(),
+                kind,
+                limit,
+            };
+            let listed = queue.list(&filter).await?;
+            if listed.is_empty() {
+                writeln!(out, "no jobs match")?;
+            }
+            for job in listed {
+                writeln!(
+                    out,
+                    "{:>8}  {:<9}  {:<24} attempt {}/{}  run at {}{}",
+                    job.id,
+                    job.state.as_str(),
+                    job.kind,
+                    job.attempts,
+                    job.max_attempts,
+                    job.run_at.format("%Y-%m-%d %H:%M:%S"),
+                    job.last_error
+                        .map(|e| format!("  error: {}", e.lines().next().unwrap_or_default()))
+                        .unwrap_or_default()
+                )?;
+            }
+        }
+        JobsAction::Show { id } => {
+            let job = queue.get(id).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&job)?)?;
+        }
+        JobsAction::Retry { id } => {
+            let job = queue.retry(id).await?;
+            writeln!(out, "job {} ({}) is queued again", job.id, job.kind)?;
+        }
+        JobsAction::Cancel { id } => {
+            let job = queue.cancel(id).await?;
+            writeln!(out, "job {} ({}) is cancelled", job.id, job.kind)?;
+        }
+        JobsAction::Purge { older_than_days } => {
+            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(older_than_days));
+            let deleted = queue.purge(before).await?;
+            writeln!(
+                out,
+                "deleted {deleted} finished job(s) older than {older_than_days} day(s)"
+            )?;
+        }
+    }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 mod startup;
 pub mod telemetry;
+pub mod worker;
 
 pub use config::{Config, Environment};
 pub use startup::{Application, install_crypto_provider, shutdown_signal};

@@ -2,10 +2,9 @@
 
 use std::{io::Write, process::ExitCode};
 
-use anyhow::Context;
 use app::{
     Application, Config,
-    cli::{Cli, Command},
+    cli::{Cli, Command, MigrateAction},
     commands, shutdown_signal, telemetry,
 };
 use clap::Parser;
@@ -46,10 +45,20 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                 "listening on http://{}",
                 app.addr()
             );
-            app.run_until_stopped(shutdown_signal())
-                .await
-                .context("serving")?;
+            app.run_until_stopped(shutdown_signal()).await?;
             tracing::info!("stopped");
+        }
+        Command::Worker => {
+            drop(out);
+            let db = commands::connect(config).await?;
+            if config.migrate_on_start {
+                commands::migrate(config, &db, MigrateAction::Up, &mut std::io::sink()).await?;
+            }
+            app::worker::run_standalone(config, db).await?;
+        }
+        Command::Jobs { action } => {
+            let db = commands::connect(config).await?;
+            commands::jobs(&db, action, &mut out).await?;
         }
         Command::Migrate { action } => {
             let db = commands::connect(config).await?;

@@ -1,16 +1,20 @@
 //! Building and running the server.
 
-use std::{future::Future, net::SocketAddr};
+use std::{
+    future::{Future, IntoFuture},
+    net::SocketAddr,
+};
 
 use anyhow::Context;
 use api_client::ApiClients;
 use axum::Router;
 use db::DatabaseConnection;
+use jobs::{Queue, Runner, Services};
 use migration::{Migrator, MigratorTrait};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 use web::{AppState, AppStateParts, Templates};
 
-use crate::Config;
+use crate::{Config, worker};
 
 /// A bound, ready-to-serve app. Binding happens in [`Application::build`], so port 0 works and
 /// [`Application::port`] tells which port the OS picked.
@@ -20,6 +24,9 @@ pub struct Application {
     router: Router,
     db: DatabaseConnection,
     addr: SocketAddr,
+    queue: Queue,
+    /// The in-process worker, unless `APP_JOBS_IN_PROCESS=false`.
+    worker: Option<Runner<Services>>,
 }
 
 impl Application {
@@ -36,11 +43,21 @@ impl Application {
         let templates = Templates::load(&config.web.templates_dir, config.web.reload_templates)
             .context("loading templates")?;
         let api = ApiClients::new(&config.api).context("building the HTTP client")?;
+        let offload = offload::Offload::per_core();
+        let queue = Queue::new(db.clone());
+        let services = worker::services(config, &db, &queue, api.clone(), offload.clone())?;
+        let worker = if config.jobs.in_process {
+            Some(worker::runner(config, queue.clone(), services)?)
+        } else {
+            None
+        };
         let state = AppState::new(AppStateParts {
             db: db.clone(),
             templates,
             api,
-            offload: offload::Offload::per_core(),
+            offload,
+            jobs: queue.clone(),
+            exports_dir: config.jobs.exports_dir(),
             config: config.web.clone(),
         });
         let router = web::build_router(state);
@@ -53,6 +70,8 @@ impl Application {
             router,
             db,
             addr,
+            queue,
+            worker,
         })
     }
 
@@ -69,14 +88,36 @@ impl Application {
         &self.db
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish and closes the pool.
+    /// The job queue the app enqueues on.
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// Serves (and runs the in-process worker) until `shutdown` completes; then lets in-flight
+    /// requests and running jobs finish, gives back unfinished jobs and closes the pool.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut stop: watch::Receiver<bool>| async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        };
+        let serve = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stopped(stop.clone()))
+            .into_future();
+        match self.worker {
+            Some(worker) => {
+                let (served, worked) = tokio::join!(serve, worker.run(stopped(stop)));
+                served.context("serving")?;
+                worked.context("running jobs")?;
+            }
+            None => serve.await.context("serving")?,
+        }
         if let Err(err) = self.db.close_by_ref().await {
             tracing::warn!(error = %err, "closing the database pool");
         }

@@ -140,6 +140,17 @@ impl From<offload::Error> for Error {
     }
 }
 
+impl From<jobs::Error> for Error {
+    fn from(err: jobs::Error) -> Self {
+        match err {
+            jobs::Error::Db(err) => err.into(),
+            jobs::Error::NotFound(_) => Self::NotFound(err.to_string()),
+            jobs::Error::WrongState { .. } => Self::Conflict(err.to_string()),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
 impl From<tera::Error> for Error {
     fn from(err: tera::Error) -> Self {
         Self::Internal(err.into())

@@ -18,6 +18,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::products::router())
         .merge(routes::todos::router())
+        .merge(routes::jobs::router())
         .merge(static_files(&state))
         .fallback(not_found);
     middleware::apply(router, &state.config, &state.templates).with_state(state)

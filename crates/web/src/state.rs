@@ -23,6 +23,10 @@ pub struct Parts {
     pub api: ApiClients,
     /// The blocking-code bridge: CPU-heavy work goes through it, never on the runtime.
     pub offload: offload::Offload,
+    /// The job queue: handlers enqueue, in their own transaction when they have one.
+    pub jobs: jobs::Queue,
+    /// Where export jobs write their files.
+    pub exports_dir: std::path::PathBuf,
     pub config: WebConfig,
 }
 

@@ -6,7 +6,10 @@
 
 use std::{collections::HashMap, fmt, net::SocketAddr, str::FromStr, time::Duration};
 
+mod jobs;
 mod parse;
+
+pub use jobs::JobsConfig;
 
 use api_client::ApiClientConfig;
 use db::DbConfig;
@@ -42,6 +45,15 @@ pub const VARIABLES: &[&str] = &[
     "APP_TODOS_BREAKER_FAILURES",
     "APP_TODOS_BREAKER_COOL_DOWN_SECS",
     "APP_TODOS_CACHE_TTL_SECS",
+    "APP_JOBS_IN_PROCESS",
+    "APP_JOBS_CONCURRENCY",
+    "APP_JOBS_LEASE_SECS",
+    "APP_JOBS_GRACE_SECS",
+    "APP_JOBS_POLL_SECS",
+    "APP_MAILER",
+    "APP_MAIL_FROM",
+    "APP_NOTIFY_EMAIL",
+    "APP_DATA_DIR",
     "RUST_LOG",
     "APP_LOG_FORMAT",
 ];
@@ -114,6 +126,7 @@ pub struct Config {
     pub db: DbConfig,
     pub web: WebConfig,
     pub api: ApiClientConfig,
+    pub jobs: JobsConfig,
     /// Where each variable's value came from, for `app check`.
     sources: HashMap<&'static str, Source>,
 }
@@ -219,6 +232,7 @@ impl Config {
         }
 
         let api = api_config(&mut r);
+        let jobs = JobsConfig::read(&mut r);
 
         let config = Config {
             env,
@@ -243,6 +257,7 @@ impl Config {
             db,
             web,
             api,
+            jobs,
             sources: std::mem::take(&mut r.sources),
         };
         if r.errors.is_empty() {
@@ -265,7 +280,7 @@ impl Config {
             }
         };
         let todos = &self.api.todos_policy;
-        let rows: Vec<(&str, String)> = vec![
+        let mut rows: Vec<(&str, String)> = vec![
             ("APP_ENV", self.env.to_string()),
             ("APP_ADDR", self.addr.to_string()),
             ("APP_SECRET_KEY", secret(&self.secret_key)),
@@ -315,6 +330,7 @@ impl Config {
                 format!("{:?}", self.log_format).to_lowercase(),
             ),
         ];
+        rows.extend(self.jobs.describe());
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (key, value) in rows {

@@ -93,7 +93,9 @@ async fn inside_a_callers_transaction_a_rollback_undoes_the_update_and_its_audit
     let id = app.create_product("Tea", 450).await["id"].as_i64().unwrap();
     let changes = ProductChanges::parse(Some("Inside"), None).unwrap();
 
-    let txn = app.db.begin().await.unwrap();
+    // A writing transaction starts IMMEDIATE on SQLite (see `db::begin_write`): a deferred one
+    // that reads first fails with SQLITE_BUSY if the in-process worker writes in between.
+    let txn = db::begin_write(&app.db).await.unwrap();
     let updated = products::update(&txn, id, 1, changes).await.unwrap();
     assert_eq!(
         products::get(&txn, id).await.unwrap(),

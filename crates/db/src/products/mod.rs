@@ -146,6 +146,11 @@ pub async fn list(conn: &impl ConnectionTrait, limit: u64, offset: u64) -> Resul
     })
 }
 
+/// Every product, ordered by id (for exports: read once, then work without the database).
+pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<Product>> {
+    Ok(Products::find().order_by_asc(Column::Id).all(conn).await?)
+}
+
 pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Product> {
     Products::find_by_id(id)
         .one(conn)

@@ -2,5 +2,6 @@
 
 pub(crate) mod health;
 pub(crate) mod home;
+pub(crate) mod jobs;
 pub(crate) mod products;
 pub(crate) mod todos;

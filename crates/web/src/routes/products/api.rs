@@ -74,11 +74,11 @@ struct CreateProduct {
 
 #[tracing::instrument(skip_all)]
 async fn create(
-    State(db): State<DatabaseConnection>,
+    State(state): State<AppState>,
     Json(input): Json<CreateProduct>,
 ) -> Result<Response> {
     let new = NewProduct::parse(&input.name, input.price_cents).map_err(Error::Validation)?;
-    let product = products::create(&db, new).await?;
+    let product = super::create_and_notify(&state, new).await?;
     let location = format!("/api/products/{}", product.id);
     Ok((
         StatusCode::CREATED,

@@ -83,7 +83,7 @@ async fn create(State(state): State<AppState>, Form(form): Form<ProductForm>) ->
         Ok(new) => new,
         Err(errors) => return invalid_form(&state.templates, "products/new.html", &form, &errors),
     };
-    let product = products::create(&state.db, new).await?;
+    let product = super::create_and_notify(&state, new).await?;
     Ok(Redirect::to(&format!("/products/{}", product.id)).into_response())
 }
 

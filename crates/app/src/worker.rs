@@ -1,0 +1,51 @@
+//! Wiring the job system: the queue, what jobs run with, and the app's worker.
+
+use anyhow::Context;
+use api_client::ApiClients;
+use db::DatabaseConnection;
+use jobs::{Mailer, Queue, Runner, Services};
+
+use crate::Config;
+
+/// What every job runs with, built from the config and the app's shared handles.
+pub fn services(
+    config: &Config,
+    db: &DatabaseConnection,
+    queue: &Queue,
+    api: ApiClients,
+    offload: offload::Offload,
+) -> anyhow::Result<Services> {
+    let mailer =
+        Mailer::new(&config.jobs.mailer, &config.jobs.mail_from).context("building the mailer")?;
+    Ok(Services {
+        db: db.clone(),
+        queue: queue.clone(),
+        mailer,
+        api,
+        offload,
+        exports_dir: config.jobs.exports_dir(),
+        notify_email: config.jobs.notify_email.clone(),
+    })
+}
+
+/// A worker that knows every job type of the app and its schedules.
+pub fn runner(
+    config: &Config,
+    queue: Queue,
+    services: Services,
+) -> anyhow::Result<Runner<Services>> {
+    jobs::kinds::runner(queue, services, config.jobs.worker.clone()).context("building the worker")
+}
+
+/// `app worker`: run jobs (no HTTP) until SIGTERM/SIGINT, then drain and exit.
+pub async fn run_standalone(config: &Config, db: DatabaseConnection) -> anyhow::Result<()> {
+    let queue = Queue::new(db.clone());
+    let api = ApiClients::new(&config.api).context("building the HTTP client")?;
+    let services = services(config, &db, &queue, api, offload::Offload::per_core())?;
+    let runner = runner(config, queue, services)?;
+    runner.run(crate::shutdown_signal()).await?;
+    if let Err(err) = db.close_by_ref().await {
+        tracing::warn!(error = %err, "closing the database pool");
+    }
+    Ok(())
+}

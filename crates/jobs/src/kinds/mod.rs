@@ -1,0 +1,21 @@
+//! The app's job types, one file each. To add one: write the file, implement [`crate::Job`]
+//! with `Context = Services`, and register it in [`runner`].
+
+mod export_products;
+mod product_created_email;
+mod warm_todos;
+
+pub use export_products::{ExportProducts, export_path};
+pub use product_created_email::ProductCreatedEmail;
+pub use warm_todos::WarmTodos;
+
+use crate::{Queue, Result, Runner, Services, WorkerConfig};
+
+/// A worker that knows every job type of the app, with the app's schedules.
+pub fn runner(queue: Queue, services: Services, config: WorkerConfig) -> Result<Runner<Services>> {
+    Runner::new(queue, services, config)
+        .register::<ProductCreatedEmail>()
+        .register::<ExportProducts>()
+        // Every five minutes, keep the first todos hot in the API client's cache.
+        .schedule("warm_todos", "*/5 * * * *", &WarmTodos::default())
+}

@@ -1,0 +1,250 @@
+//! Putting jobs on the queue: in the caller's transaction, at a time, once per unique key.
+
+use std::sync::{Arc, Weak, atomic::AtomicBool};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
+use tokio::sync::{Notify, futures::Notified};
+
+use crate::{
+    Clock, Job, Result,
+    job::NewJob,
+    sql::{ACTIVE, is_postgres, stmt},
+};
+
+/// The PostgreSQL channel workers `LISTEN` on; every enqueue notifies it when it commits.
+pub(crate) const CHANNEL: &str = "jobs";
+
+/// A cheap-to-clone handle on the queue in the app's database.
+///
+/// Enqueueing takes any connection: the pool, or a transaction the caller holds. In a
+/// transaction the job is written with the caller's rows: it exists if and only if they commit,
+/// and no other connection sees it before that.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    db: DatabaseConnection,
+    clock: Clock,
+    /// Wakes this process's workers. On PostgreSQL the `LISTEN` task rings it after a commit;
+    /// on SQLite `enqueue` rings it directly.
+    wake: Notify,
+    /// Whether the `LISTEN` task (PostgreSQL) has been started.
+    pub(crate) listening: AtomicBool,
+}
+
+/// The outcome of an enqueue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Enqueued {
+    pub id: i64,
+    /// `true` when a pending job with the same unique key already existed and was returned.
+    pub existing: bool,
+}
+
+impl Queue {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self::with_clock(db, Clock::system())
+    }
+
+    pub fn with_clock(db: DatabaseConnection, clock: Clock) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                wake: Notify::new(),
+                listening: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Enqueues `job` to run as soon as a worker is free.
+    pub async fn enqueue<J: Job>(&self, conn: &impl ConnectionTrait, job: &J) -> Result<Enqueued> {
+        self.enqueue_at(conn, job, self.clock().now()).await
+    }
+
+    /// Enqueues `job` to run at `run_at` or later, never earlier.
+    pub async fn enqueue_at<J: Job>(
+        &self,
+        conn: &impl ConnectionTrait,
+        job: &J,
+        run_at: DateTime<Utc>,
+    ) -> Result<Enqueued> {
+        let new = NewJob::of(job)?;
+        let enqueued = insert(conn, &new, run_at, self.clock().now()).await?;
+        self.wake_local(conn);
+        Ok(enqueued)
+    }
+
+    /// Enqueues many jobs of one kind in one statement (none may have a unique key; those go
+    /// through [`Queue::enqueue`]). Returns their ids.
+    pub async fn enqueue_many<J: Job>(
+        &self,
+        conn: &impl ConnectionTrait,
+        jobs: &[J],
+    ) -> Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(jobs.len());
+        // 9 values per row; stay well under SQLite's and PostgreSQL's parameter limits.
+        for chunk in jobs.chunks(500) {
+            let now = self.clock().now();
+            let mut rows = Vec::with_capacity(chunk.len());
+            let mut values = Vec::with_capacity(chunk.len() * 7);
+            for job in chunk {
+                let new = NewJob::of(job)?;
+                if let Some(key) = new.unique_key {
+                    let enqueued = insert(
+                        conn,
+                        &NewJob {
+                            unique_key: Some(key),
+                            ..new
+                        },
+                        now,
+                        now,
+                    )
+                    .await?;
+                    ids.push(enqueued.id);
+                    continue;
+                }
+                let n = values.len();
+                rows.push(format!(
+                    "(${}, ${}, ${}, 'queued', ${}, 0, ${}, ${}, NULL, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7
+                ));
+                values.extend([
+                    Value::from(new.kind),
+                    Value::from(new.queue),
+                    Value::from(new.payload),
+                    Value::from(new.priority),
+                    Value::from(new.max_attempts),
+                    Value::from(now),
+                    Value::from(now),
+                ]);
+            }
+            if rows.is_empty() {
+                continue;
+            }
+            let sql = format!("{INSERT_COLUMNS} VALUES {} RETURNING id", rows.join(", "));
+            let sql = with_notify(conn, sql);
+            for row in conn.query_all_raw(stmt(conn, sql, values)).await? {
+                ids.push(row.try_get_by_index::<i64>(0)?);
+            }
+        }
+        self.wake_local(conn);
+        Ok(ids)
+    }
+
+    /// On SQLite there is no `NOTIFY`: wake this process's workers directly. If the caller's
+    /// transaction is still open they wait for its write lock, then see the job (or nothing).
+    pub(crate) fn wake_local(&self, conn: &impl ConnectionTrait) {
+        if !is_postgres(conn) {
+            self.wake();
+        }
+    }
+
+    pub(crate) fn wake(&self) {
+        self.inner.wake.notify_waiters();
+    }
+
+    pub(crate) fn notified(&self) -> Notified<'_> {
+        self.inner.wake.notified()
+    }
+}
+
+const INSERT_COLUMNS: &str = "INSERT INTO jobs \
+    (kind, queue, payload, state, priority, attempts, max_attempts, run_at, unique_key, created_at)";
+
+/// On PostgreSQL the insert also notifies the workers' channel; the notification is delivered
+/// when (and only if) the transaction commits.
+fn with_notify(conn: &impl ConnectionTrait, insert: String) -> String {
+    if is_postgres(conn) {
+        format!(
+            "WITH ins AS ({insert}) SELECT ins.id FROM ins \
+             CROSS JOIN (SELECT pg_notify('{CHANNEL}', '')) AS notified"
+        )
+    } else {
+        insert
+    }
+}
+
+pub(crate) async fn insert(
+    conn: &impl ConnectionTrait,
+    new: &NewJob,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Enqueued> {
+    let conflict = if new.unique_key.is_some() {
+        format!(" ON CONFLICT (unique_key) WHERE state IN {ACTIVE} DO NOTHING")
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "{INSERT_COLUMNS} VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $7, $8){conflict} RETURNING id"
+    );
+    let sql = with_notify(conn, sql);
+    let values = [
+        Value::from(new.kind),
+        Value::from(new.queue),
+        Value::from(new.payload.as_str()),
+        Value::from(new.priority),
+        Value::from(new.max_attempts),
+        Value::from(run_at),
+        Value::from(new.unique_key.clone()),
+        Value::from(now),
+    ];
+    // A duplicate inserts nothing; the pending job with the key is the answer. If that job
+    // finished between the two statements, the key is free again: insert once more.
+    for _ in 0..3 {
+        if let Some(row) = conn.query_one_raw(stmt(conn, &sql, values.clone())).await? {
+            return Ok(Enqueued {
+                id: row.try_get_by_index(0)?,
+                existing: false,
+            });
+        }
+        let existing = conn
+            .query_one_raw(stmt(
+                conn,
+                format!("SELECT id FROM jobs WHERE unique_key = $1 AND state IN {ACTIVE}"),
+                [Value::from(new.unique_key.clone())],
+            ))
+            .await?;
+        if let Some(row) = existing {
+            return Ok(Enqueued {
+                id: row.try_get_by_index(0)?,
+                existing: true,
+            });
+        }
+    }
+    Err(db::Error::Conflict(format!(
+        "unique job key {:?} kept changing hands while enqueueing",
+        new.unique_key
+    ))
+    .into())
+}

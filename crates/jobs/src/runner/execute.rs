@@ -1,0 +1,117 @@
+//! Running one claimed job: decode, run with a deadline, catch a panic, classify the outcome.
+
+use std::{collections::HashMap, panic::AssertUnwindSafe, sync::Arc, time::Duration};
+
+use futures_util::{FutureExt, future::BoxFuture};
+use tracing::Instrument;
+
+use super::store::{Claimed, Outcome};
+use crate::{BoxError, Job, JobContext};
+
+/// Why a handler did not succeed.
+pub(crate) enum HandlerError {
+    /// The stored payload does not decode as the job type.
+    Decode(serde_json::Error),
+    Failed(BoxError),
+}
+
+type HandlerFn<C> =
+    dyn Fn(String, JobContext<C>) -> BoxFuture<'static, Result<(), HandlerError>> + Send + Sync;
+
+/// What the worker knows about one job type.
+pub(crate) struct Kind<C> {
+    handler: Arc<HandlerFn<C>>,
+    timeout: Duration,
+    pub(crate) queue: &'static str,
+}
+
+pub(crate) type Kinds<C> = HashMap<&'static str, Kind<C>>;
+
+impl<C: Clone + Send + Sync + 'static> Kind<C> {
+    pub(crate) fn of<J: Job<Context = C>>() -> Self {
+        let handler: Arc<HandlerFn<C>> = Arc::new(|payload: String, ctx: JobContext<C>| {
+            async move {
+                let job: J = serde_json::from_str(&payload).map_err(HandlerError::Decode)?;
+                job.run(ctx).await.map_err(HandlerError::Failed)
+            }
+            .boxed()
+        });
+        Self {
+            handler,
+            timeout: J::TIMEOUT,
+            queue: J::QUEUE,
+        }
+    }
+}
+
+/// Runs `job` to an outcome. Never panics and never outlives the job's timeout.
+pub(crate) async fn execute<C: Clone + Send + Sync + 'static>(
+    kinds: &Kinds<C>,
+    app: &C,
+    job: &Claimed,
+) -> Outcome {
+    let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
+    async {
+        let Some(kind) = kinds.get(job.kind.as_str()) else {
+            // Another version of the app may know it: fail this attempt, do not kill the job.
+            return Outcome::Failed(format!(
+                "this worker has no job type named `{}` registered",
+                job.kind
+            ));
+        };
+        let ctx = JobContext {
+            app: app.clone(),
+            id: job.id,
+            attempt: job.attempts,
+        };
+        let run = AssertUnwindSafe((kind.handler)(job.payload.clone(), ctx)).catch_unwind();
+        let outcome = match tokio::time::timeout(kind.timeout, run).await {
+            Ok(Ok(Ok(()))) => Outcome::Succeeded,
+            Ok(Ok(Err(HandlerError::Decode(err)))) => Outcome::Fatal(format!(
+                "the payload does not decode as `{}`: {err}",
+                job.kind
+            )),
+            Ok(Ok(Err(HandlerError::Failed(err)))) => Outcome::Failed(chain(err.as_ref())),
+            Ok(Err(panic)) => Outcome::Failed(format!("panicked: {}", panic_message(&panic))),
+            Err(_) => Outcome::Failed(format!("timed out after {:?}", kind.timeout)),
+        };
+        log(job, &outcome);
+        outcome
+    }
+    .instrument(span)
+    .await
+}
+
+fn log(job: &Claimed, outcome: &Outcome) {
+    match outcome {
+        Outcome::Succeeded => tracing::debug!("job succeeded"),
+        Outcome::Failed(error) if job.attempts < job.max_attempts => {
+            tracing::warn!(%error, "job failed; it will be retried");
+        }
+        Outcome::Failed(error) | Outcome::Fatal(error) => {
+            tracing::error!(%error, "job failed for good (dead)");
+        }
+    }
+}
+
+/// An error and its sources, `outer: inner: innermost`.
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text
+    } else {
+        "(a non-string panic payload)"
+    }
+}

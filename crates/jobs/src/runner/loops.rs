@@ -1,0 +1,188 @@
+//! The long-running side of a worker: the claim loop and its helpers (outcome writer,
+//! heartbeat, `LISTEN`, scheduler), and the shutdown sequence.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use tokio::{
+    sync::{mpsc, watch},
+    task::JoinSet,
+};
+
+use super::{Shared, execute, store};
+use crate::{Result, schedule::Schedule};
+
+type Done = (store::Claimed, store::Outcome);
+
+pub(super) async fn run<C: Clone + Send + Sync + 'static>(
+    shared: Arc<Shared<C>>,
+    schedules: Vec<Schedule>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let (stop_tx, stop) = watch::channel(false);
+    let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
+    let mut helpers = JoinSet::new();
+    helpers.spawn(write_outcomes(Arc::clone(&shared), done_rx));
+    helpers.spawn(heartbeat(Arc::clone(&shared), stop.clone()));
+    if !schedules.is_empty() {
+        helpers.spawn(crate::schedule::run(
+            shared.queue.clone(),
+            schedules,
+            stop.clone(),
+        ));
+    }
+    crate::notify::ensure_listening(&shared.queue);
+    tracing::info!(
+        worker = %shared.worker_id,
+        concurrency = shared.config.concurrency,
+        queues = ?shared.queues(),
+        "worker started"
+    );
+
+    let mut running = JoinSet::new();
+    claim_loop(&shared, &mut running, &done_tx, shutdown).await;
+
+    // Stop claiming (done: the loop has returned); let running jobs finish within the grace.
+    let grace = shared.config.grace;
+    tracing::info!(
+        running = running.len(),
+        ?grace,
+        "worker stopping: no new claims"
+    );
+    let finished = tokio::time::timeout(grace, async {
+        while running.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            unfinished = running.len(),
+            "grace period over: interrupting the jobs still running"
+        );
+        running.abort_all();
+        while running.join_next().await.is_some() {}
+    }
+    // Every sender is gone now, so the writer records what finished and returns.
+    drop(done_tx);
+    let _ = stop_tx.send(true);
+    while helpers.join_next().await.is_some() {}
+    let now = shared.queue.clock().now();
+    let given_back = store::give_back(shared.queue.db(), &shared.worker_id, now).await?;
+    tracing::info!(given_back, "worker stopped");
+    Ok(())
+}
+
+async fn claim_loop<C: Clone + Send + Sync + 'static>(
+    shared: &Arc<Shared<C>>,
+    running: &mut JoinSet<()>,
+    done_tx: &mpsc::UnboundedSender<Done>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let queues = shared.queues();
+    loop {
+        while running.try_join_next().is_some() {}
+        // Listen before looking, so a wake-up during the claim is not lost.
+        let notified = shared.queue.notified();
+        let mut notified = std::pin::pin!(notified);
+        notified.as_mut().enable();
+
+        let free = shared.config.concurrency.saturating_sub(running.len());
+        let mut wait = shared.config.poll_interval;
+        if free > 0 {
+            match shared.claim(free).await {
+                Ok(claimed) => {
+                    let full = claimed.len() == free;
+                    for job in claimed {
+                        let shared = Arc::clone(shared);
+                        let done_tx = done_tx.clone();
+                        running.spawn(async move {
+                            let outcome = execute(&shared.kinds, &shared.app, &job).await;
+                            let _ = done_tx.send((job, outcome));
+                        });
+                    }
+                    if full {
+                        continue;
+                    }
+                    wait = until_next_due(shared, &queues).await.unwrap_or(wait);
+                }
+                Err(err) => tracing::warn!(error = %err, "claiming jobs failed; retrying"),
+            }
+        }
+        tokio::select! {
+            biased;
+            () = &mut shutdown => return,
+            () = notified => {}
+            Some(_) = running.join_next(), if !running.is_empty() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// How long until the next pending job is due, capped by the poll interval.
+async fn until_next_due<C>(shared: &Shared<C>, queues: &[String]) -> Option<Duration> {
+    let next = store::next_due(shared.queue.db(), queues).await.ok()??;
+    let until = (next - shared.queue.clock().now())
+        .to_std()
+        .unwrap_or(Duration::ZERO);
+    Some(until.min(shared.config.poll_interval))
+}
+
+/// Records outcomes in batches: whatever finished while the previous batch was being written.
+async fn write_outcomes<C>(shared: Arc<Shared<C>>, mut done_rx: mpsc::UnboundedReceiver<Done>) {
+    let mut batch = Vec::with_capacity(256);
+    while done_rx.recv_many(&mut batch, 256).await > 0 {
+        let mut delay = Duration::from_millis(100);
+        for attempt in 1.. {
+            match shared.finish(&batch).await {
+                Ok(()) => break,
+                Err(err) if attempt < 5 => {
+                    tracing::warn!(error = %err, attempt, "recording job outcomes failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(err) => {
+                    // The leases lapse (no heartbeat covers these jobs now) and they run again.
+                    tracing::error!(error = %err, jobs = batch.len(), "could not record job outcomes");
+                    let mut in_flight = shared
+                        .in_flight
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    for (job, _) in &batch {
+                        in_flight.remove(&job.id);
+                    }
+                    break;
+                }
+            }
+        }
+        batch.clear();
+    }
+}
+
+/// Every third of the lease: extend this worker's leases, and put jobs whose lease lapsed (a
+/// dead worker's) back on the queue.
+async fn heartbeat<C>(shared: Arc<Shared<C>>, mut stop: watch::Receiver<bool>) {
+    let every = (shared.config.lease / 3).max(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let now = shared.queue.clock().now();
+        let conn = shared.queue.db();
+        let ids = shared.in_flight_ids();
+        if !ids.is_empty() {
+            let until = now
+                + chrono::Duration::from_std(shared.config.lease).unwrap_or(chrono::Duration::MAX);
+            if let Err(err) = store::extend(conn, &shared.worker_id, &ids, until).await {
+                tracing::warn!(error = %err, "extending job leases failed");
+            }
+        }
+        match store::rescue_expired(conn, now).await {
+            Ok(0) => {}
+            Ok(rescued) => {
+                tracing::warn!(rescued, "jobs whose worker stopped are due again");
+                shared.queue.wake();
+            }
+            Err(err) => tracing::warn!(error = %err, "rescuing expired jobs failed"),
+        }
+    }
+}

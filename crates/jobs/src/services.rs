@@ -1,0 +1,23 @@
+//! What the app's job types run with: the `Context` of every job in [`crate::kinds`].
+
+use std::path::PathBuf;
+
+use api_client::ApiClients;
+use offload::Offload;
+use sea_orm::DatabaseConnection;
+
+use crate::{Mailer, Queue};
+
+/// Built once by `app` and cloned into every job (every field is a cheap handle).
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub queue: Queue,
+    pub mailer: Mailer,
+    pub api: ApiClients,
+    pub offload: Offload,
+    /// Where exports are written (`APP_DATA_DIR/exports`).
+    pub exports_dir: PathBuf,
+    /// Who hears about new products.
+    pub notify_email: String,
+}
