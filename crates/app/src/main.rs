@@ -38,6 +38,8 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
     match command {
         Command::Serve | Command::Check => {
             drop(out);
+            // Before anything slow, so a signal during start-up stops us cleanly.
+            let shutdown = shutdown_signal();
             let app = Application::build(config).await?;
             tracing::info!(
                 env = %config.env,
@@ -45,16 +47,17 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
                 "listening on http://{}",
                 app.addr()
             );
-            app.run_until_stopped(shutdown_signal()).await?;
+            app.run_until_stopped(shutdown).await?;
             tracing::info!("stopped");
         }
         Command::Worker => {
             drop(out);
+            let shutdown = shutdown_signal();
             let db = commands::connect(config).await?;
             if config.migrate_on_start {
                 commands::migrate(config, &db, MigrateAction::Up, &mut std::io::sink()).await?;
             }
-            app::worker::run_standalone(config, db).await?;
+            app::worker::run_standalone(config, db, shutdown).await?;
         }
         Command::Jobs { action } => {
             let db = commands::connect(config).await?;

@@ -37,13 +37,17 @@ pub fn runner(
     jobs::kinds::runner(queue, services, config.jobs.worker.clone()).context("building the worker")
 }
 
-/// `app worker`: run jobs (no HTTP) until SIGTERM/SIGINT, then drain and exit.
-pub async fn run_standalone(config: &Config, db: DatabaseConnection) -> anyhow::Result<()> {
+/// `app worker`: run jobs (no HTTP) until `shutdown` (SIGTERM/SIGINT), then drain and exit.
+pub async fn run_standalone(
+    config: &Config,
+    db: DatabaseConnection,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
     let queue = Queue::new(db.clone());
     let api = ApiClients::new(&config.api).context("building the HTTP client")?;
     let services = services(config, &db, &queue, api, offload::Offload::per_core())?;
     let runner = runner(config, queue, services)?;
-    runner.run(crate::shutdown_signal()).await?;
+    runner.run(shutdown).await?;
     if let Err(err) = db.close_by_ref().await {
         tracing::warn!(error = %err, "closing the database pool");
     }

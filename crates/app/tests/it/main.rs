@@ -12,6 +12,7 @@
     reason = "test code: a failed expectation is a failed test"
 )]
 
+mod background_jobs;
 mod cli;
 mod deployment;
 mod health;

@@ -1,7 +1,6 @@
 //! An update and its audit row commit together or not at all.
 
 use db::{
-    TransactionTrait,
     entities::audit_log,
     products::{self, ProductChanges},
 };
