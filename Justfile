@@ -48,6 +48,14 @@ migrate *args="up":
 seed products="100":
     cargo run -- seed --products {{products}}
 
+# Run background jobs only, no web server (`cargo run` already runs a worker in-process)
+worker:
+    cargo run -- worker
+
+# Inspect and steer jobs: just jobs list | show ID | retry ID | cancel ID | purge
+jobs *args="list":
+    cargo run -- jobs "$@"
+
 # Print the effective configuration
 check:
     cargo run -- check

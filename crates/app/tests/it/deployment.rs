@@ -58,7 +58,7 @@ fn env_example_documents_exactly_the_variables_the_app_reads() {
 #[test]
 fn compose_sets_only_variables_the_app_reads() {
     let compose = compose();
-    for name in ["app", "migrate"] {
+    for name in ["app", "migrate", "worker"] {
         for (key, _) in environment(&compose["services"][name]) {
             assert!(
                 VARIABLES.contains(&key.as_str()),
@@ -79,14 +79,16 @@ fn compose_waits_for_a_healthy_postgres_and_migrates_before_serving() {
         !services["postgres"]["volumes"].is_badvalue(),
         "postgres data survives restarts"
     );
-    for name in ["app", "migrate"] {
+    for name in ["app", "migrate", "worker"] {
         let condition = str_of(&services[name]["depends_on"]["postgres"]["condition"]);
         assert_eq!(condition, "service_healthy", "{name}");
     }
     assert_eq!(str_of(&services["migrate"]["command"][0]), "migrate");
     assert_eq!(str_of(&services["migrate"]["command"][1]), "up");
-    let migrated = str_of(&services["app"]["depends_on"]["migrate"]["condition"]);
-    assert_eq!(migrated, "service_completed_successfully");
+    for name in ["app", "worker"] {
+        let migrated = str_of(&services[name]["depends_on"]["migrate"]["condition"]);
+        assert_eq!(migrated, "service_completed_successfully", "{name}");
+    }
 }
 
 #[test]
@@ -181,5 +183,35 @@ fn the_lock_file_has_one_sqlx_one_sqlite_and_a_single_tls_stack() {
             0,
             "{banned} is in the graph: rustls must use ring only"
         );
+    }
+}
+
+#[test]
+fn compose_runs_jobs_in_a_worker_service_that_drains_before_it_is_killed() {
+    let compose = compose();
+    let services = &compose["services"];
+    let var = |service: &str, key: &str| {
+        environment(&services[service])
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    };
+    let worker = &services["worker"];
+    assert_eq!(str_of(&worker["image"]), str_of(&services["app"]["image"]));
+    assert_eq!(str_of(&worker["command"][0]), "worker");
+    assert_eq!(var("app", "APP_JOBS_IN_PROCESS").as_deref(), Some("false"));
+    assert_eq!(var("worker", "DATABASE_URL"), var("app", "DATABASE_URL"));
+
+    // Compose waits stop_grace_period after SIGTERM before SIGKILL: it must outlast the drain.
+    let grace: f64 = var("worker", "APP_JOBS_GRACE_SECS").unwrap().parse().unwrap();
+    let stop = str_of(&worker["stop_grace_period"]);
+    let stop: f64 = stop.trim_end_matches('s').parse().unwrap();
+    assert!(stop > grace, "stop_grace_period {stop}s must exceed APP_JOBS_GRACE_SECS {grace}s");
+
+    // Mail goes to Mailpit; exports are shared between the worker that writes them and the app.
+    assert!(!services["mailpit"].is_badvalue());
+    for service in ["app", "worker"] {
+        assert_eq!(var(service, "APP_MAILER").as_deref(), Some("smtp://mailpit:1025"));
+        assert_eq!(str_of(&services[service]["volumes"][0]), "app-data:/app/data");
     }
 }
