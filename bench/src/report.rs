@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::wrk::Outcome;
+use crate::{jobs::JobsResult, wrk::Outcome};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -45,6 +45,8 @@ pub struct Round {
     /// The app's peak resident memory over the whole round (`VmHWM`), MiB.
     pub peak_rss_mb: f64,
     pub rows: Vec<Row>,
+    /// The background-jobs row, when it ran.
+    pub jobs: Option<JobsResult>,
     pub budgets: Vec<Budget>,
 }
 
@@ -109,6 +111,21 @@ impl Round {
                     pass,
                 });
             }
+        }
+        if let Some(jobs) = &self.jobs {
+            let min = if self.backend == "postgres" { 5000.0 } else { 3000.0 };
+            budgets.push(Budget {
+                name: "jobs: no-op jobs/s, enqueue to done".into(),
+                target: format!("≥ {min:.0}"),
+                actual: format!("{:.0}", jobs.jobs_per_sec),
+                pass: jobs.jobs_per_sec >= min,
+            });
+            budgets.push(Budget {
+                name: "jobs: enqueue → start p50, idle".into(),
+                target: "≤ 10 ms".into(),
+                actual: format!("{:.2} ms", jobs.start_p50_ms),
+                pass: jobs.start_p50_ms <= 10.0,
+            });
         }
         let errors: u64 = self.rows.iter().map(|r| r.outcome.errors()).sum();
         budgets.push(Budget {
@@ -180,6 +197,21 @@ impl Round {
             self.products_seeded,
             self.seed_seconds
         );
+        if let Some(jobs) = &self.jobs {
+            let _ = writeln!(
+                out,
+                "Jobs: {} no-op jobs, {} workers × {} slots, enqueue to done in {:.2} s = {:.0} jobs/s · \
+                 enqueue → start on idle workers p50 {:.2} ms, p99 {:.2} ms ({} samples)\n",
+                jobs.jobs,
+                jobs.workers,
+                jobs.concurrency,
+                jobs.seconds,
+                jobs.jobs_per_sec,
+                jobs.start_p50_ms,
+                jobs.start_p99_ms,
+                jobs.latency_samples
+            );
+        }
         out.push_str("| Budget | Target | Actual | |\n|---|---|---|---|\n");
         for b in &self.budgets {
             let verdict = if b.pass { "PASS" } else { "**FAIL**" };

@@ -56,6 +56,9 @@ struct Args {
     /// Only run the endpoints whose name contains this (e.g. `health`).
     #[arg(long)]
     only: Option<String>,
+    /// Runners (workers) in the jobs row.
+    #[arg(long, default_value_t = 2)]
+    job_workers: usize,
     /// Where the release binaries are.
     #[arg(long, default_value = "target/release")]
     bin_dir: PathBuf,
@@ -67,6 +70,8 @@ struct Args {
 /// Three todos from the 50 ms mock upstream per request: concurrency pays when this costs one
 /// round trip, not three.
 const FAN_OUT: &str = "GET /api/todos/summary?ids=1,2,3";
+/// The name `--only` matches for the background-jobs row.
+const JOBS_ROW: &str = "jobs: no-op, enqueue to done";
 
 struct Plan {
     seconds: u64,
@@ -143,6 +148,15 @@ fn run_round(
             .args(["seed", "--products", &args.products.to_string()]),
     )?;
     let seed_seconds = seeding.elapsed().as_secs_f64();
+
+    let wants = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    let jobs = if wants(JOBS_ROW) {
+        eprintln!("== {backend}: {JOBS_ROW}");
+        let (count, samples) = if args.quick { (5_000, 50) } else { (20_000, 200) };
+        Some(bench::jobs::run(database_url, count, samples, args.job_workers)?)
+    } else {
+        None
+    };
 
     let upstream_addr = free_addr()?;
     let mut mock = Command::new(args.bin_dir.join("mock-upstream"));
@@ -236,11 +250,7 @@ fn run_round(
 
     let started_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let mut rows = Vec::new();
-    let selected = loads.into_iter().filter(|(endpoint, ..)| {
-        args.only
-            .as_deref()
-            .is_none_or(|only| endpoint.contains(only))
-    });
+    let selected = loads.into_iter().filter(|(endpoint, ..)| wants(endpoint));
     for (endpoint, requests, connections, with_bare) in selected {
         let script = scratch.join("load.lua");
         std::fs::write(&script, requests.script())?;
@@ -314,6 +324,7 @@ fn run_round(
         idle_rss_mb,
         peak_rss_mb,
         rows,
+        jobs,
         budgets: Vec::new(),
     };
     round.check_budgets();
