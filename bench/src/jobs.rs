@@ -57,17 +57,29 @@ impl Job for BenchNoop {
     }
 }
 
-pub fn run(database_url: &str, jobs: usize, samples: usize, workers: usize) -> anyhow::Result<JobsResult> {
+pub fn run(
+    database_url: &str,
+    jobs: usize,
+    samples: usize,
+    workers: usize,
+) -> anyhow::Result<JobsResult> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(measure(database_url, jobs, samples, workers))
 }
 
-async fn measure(database_url: &str, n: usize, samples: usize, workers: usize) -> anyhow::Result<JobsResult> {
+async fn measure(
+    database_url: &str,
+    n: usize,
+    samples: usize,
+    workers: usize,
+) -> anyhow::Result<JobsResult> {
     let mut config = db::DbConfig::new(database_url.to_owned());
     config.max_connections = 10;
-    let db = db::connect(&config).await.context("connecting for the jobs bench")?;
+    let db = db::connect(&config)
+        .await
+        .context("connecting for the jobs bench")?;
     let queue = Queue::new(db.clone());
     let worker_config = WorkerConfig {
         concurrency: 64,

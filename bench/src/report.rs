@@ -113,7 +113,11 @@ impl Round {
             }
         }
         if let Some(jobs) = &self.jobs {
-            let min = if self.backend == "postgres" { 5000.0 } else { 3000.0 };
+            let min = if self.backend == "postgres" {
+                5000.0
+            } else {
+                3000.0
+            };
             budgets.push(Budget {
                 name: "jobs: no-op jobs/s, enqueue to done".into(),
                 target: format!("≥ {min:.0}"),

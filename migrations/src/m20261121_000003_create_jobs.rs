@@ -13,9 +13,10 @@ const INDEXES: &[&str] = &[
     // What the workers claim from: due jobs, best priority first, oldest first.
     "CREATE INDEX idx_jobs_ready ON jobs (queue, priority, run_at, id) \
      WHERE state IN ('queued', 'retrying')",
-    // A unique key holds only while a job with it is pending or running.
+    // A unique key holds only while a job with it is pending or running. Jobs without a key
+    // (most) stay out of the index. `ON CONFLICT` repeats this predicate (jobs::sql).
     "CREATE UNIQUE INDEX idx_jobs_unique_key ON jobs (unique_key) \
-     WHERE state IN ('queued', 'retrying', 'running')",
+     WHERE unique_key IS NOT NULL AND state IN ('queued', 'retrying', 'running')",
     // Lease expiry: running jobs whose worker stopped renewing.
     "CREATE INDEX idx_jobs_lease ON jobs (locked_until) WHERE state = 'running'",
 ];

@@ -152,8 +152,17 @@ fn run_round(
     let wants = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
     let jobs = if wants(JOBS_ROW) {
         eprintln!("== {backend}: {JOBS_ROW}");
-        let (count, samples) = if args.quick { (5_000, 50) } else { (20_000, 200) };
-        Some(bench::jobs::run(database_url, count, samples, args.job_workers)?)
+        let (count, samples) = if args.quick {
+            (5_000, 50)
+        } else {
+            (20_000, 200)
+        };
+        Some(bench::jobs::run(
+            database_url,
+            count,
+            samples,
+            args.job_workers,
+        )?)
     } else {
         None
     };

@@ -51,27 +51,35 @@ impl std::fmt::Debug for Mailer {
 
 impl Mailer {
     /// `spec` is `log`, `memory` or an SMTP URL; `from` an address like `App <app@example.com>`.
+    /// An SMTP mailer starts its connection pool on the current tokio runtime.
     pub fn new(spec: &str, from: &str) -> Result<Self> {
-        let from: Mailbox = from
-            .parse()
-            .map_err(|err| Error::Mail(format!("the sender `{from}` is not an address: {err}")))?;
+        let from = Self::check(spec, from)?;
         let backend = match spec {
             "log" => Backend::Log,
             "memory" => Backend::Memory(Arc::default()),
-            url if url.starts_with("smtp://") || url.starts_with("smtps://") => Backend::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|err| {
-                        Error::Mail(format!("APP_MAILER is not a usable SMTP URL: {err}"))
-                    })?
-                    .build(),
-            ),
+            url => Backend::Smtp(smtp_builder(url)?.build()),
+        };
+        Ok(Self { from, backend })
+    }
+
+    /// Checks `spec` and `from` without building anything (no runtime needed): what `app check`
+    /// and the config use. Returns the parsed sender.
+    pub fn check(spec: &str, from: &str) -> Result<Mailbox> {
+        let sender: Mailbox = from
+            .parse()
+            .map_err(|err| Error::Mail(format!("the sender `{from}` is not an address: {err}")))?;
+        match spec {
+            "log" | "memory" => {}
+            url if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                smtp_builder(url)?;
+            }
             other => {
                 return Err(Error::Mail(format!(
                     "APP_MAILER must be `log`, `memory` or an smtp:// URL, not `{other}`"
                 )));
             }
-        };
-        Ok(Self { from, backend })
+        }
+        Ok(sender)
     }
 
     pub async fn send(&self, email: &Email) -> Result<()> {
@@ -122,12 +130,26 @@ impl Mailer {
     }
 }
 
+fn smtp_builder(url: &str) -> Result<lettre::transport::smtp::AsyncSmtpTransportBuilder> {
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|err| Error::Mail(format!("APP_MAILER is not a usable SMTP URL: {err}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn backends_are_chosen_by_the_spec_and_bad_ones_are_named() {
+    fn specs_are_checked_without_a_runtime() {
+        assert!(Mailer::check("smtp://localhost:1025", "app@example.com").is_ok());
+        let err = Mailer::check("smtp://", "app@example.com")
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("not a usable SMTP URL"));
+    }
+
+    #[tokio::test]
+    async fn backends_are_chosen_by_the_spec_and_bad_ones_are_named() {
         assert!(Mailer::new("log", "App <app@example.com>").is_ok());
         assert!(Mailer::new("smtp://localhost:1025", "app@example.com").is_ok());
         let err = Mailer::new("carrier-pigeon", "app@example.com")
@@ -153,5 +175,78 @@ mod tests {
             assert!(mailer.send(&email).await.is_ok());
         }
         assert_eq!(mailer.map(Mailer::sent), Some(vec![email]));
+    }
+}
+
+#[cfg(test)]
+mod smtp_tests {
+    use tokio::{
+        io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+        net::TcpListener,
+    };
+
+    use super::*;
+
+    /// Just enough of an SMTP server to accept one message and return its DATA.
+    async fn accept_one_message(listener: TcpListener) -> std::io::Result<String> {
+        let (stream, _) = listener.accept().await?;
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 test ESMTP\r\n").await?;
+        let mut data = String::new();
+        while let Some(line) = lines.next_line().await? {
+            let command = line.to_ascii_uppercase();
+            let reply: &[u8] = if command.starts_with("EHLO") {
+                b"250 test\r\n"
+            } else if command.starts_with("DATA") {
+                write.write_all(b"354 go on\r\n").await?;
+                while let Some(line) = lines.next_line().await? {
+                    if line == "." {
+                        break;
+                    }
+                    data.push_str(&line);
+                    data.push('\n');
+                }
+                b"250 queued\r\n"
+            } else if command.starts_with("QUIT") {
+                write.write_all(b"221 bye\r\n").await?;
+                break;
+            } else {
+                b"250 ok\r\n"
+            };
+            write.write_all(reply).await?;
+        }
+        Ok(data)
+    }
+
+    #[tokio::test]
+    async fn the_smtp_backend_delivers_a_plain_text_message() {
+        let listener = TcpListener::bind("127.0.0.1:0").await;
+        let listener = listener.ok();
+        let port = listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port());
+        let (Some(listener), Some(port)) = (listener, port) else {
+            unreachable!("binding a loopback port works");
+        };
+        let server = tokio::spawn(accept_one_message(listener));
+        let mailer = Mailer::new(&format!("smtp://127.0.0.1:{port}"), "App <app@example.com>");
+        let email = Email {
+            to: "team@example.com".into(),
+            subject: "New product: Tea".into(),
+            body: "Tea was added.".into(),
+        };
+        let sent = match &mailer {
+            Ok(mailer) => mailer.send(&email).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(sent, Ok(()));
+        drop(mailer); // closes the pooled connection, so the server sees QUIT or EOF
+        let data = server.await.ok().and_then(Result::ok).unwrap_or_default();
+        assert!(data.contains("Subject: New product: Tea"), "{data}");
+        assert!(data.contains("To: team@example.com"), "{data}");
+        assert!(data.contains("From: App <app@example.com>"), "{data}");
+        assert!(data.contains("Tea was added."), "{data}");
     }
 }

@@ -96,7 +96,7 @@ async fn fire(
             .rows_affected()
             == 1;
     if won {
-        let enqueued = crate::queue::insert(&txn, &schedule.job, now, now).await?;
+        let enqueued = crate::queue::insert(&txn, &schedule.job, now, now, true).await?;
         tracing::info!(schedule = %schedule.name, %tick, job = enqueued.id, "scheduled job enqueued");
     }
     txn.commit().await?;

@@ -27,9 +27,30 @@ pub(crate) fn placeholders(from: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// `id IN (...)` over a list of ids bound as one JSON parameter (`$n`), so the statement text
+/// is the same whatever the list's length: one prepared statement per connection instead of
+/// one per length in sqlx's statement cache.
+pub(crate) fn ids_in(conn: &impl ConnectionTrait, n: usize) -> String {
+    if is_postgres(conn) {
+        format!("id IN (SELECT value::bigint FROM jsonb_array_elements_text(${n}::jsonb))")
+    } else {
+        format!("id IN (SELECT value FROM json_each(${n}))")
+    }
+}
+
+/// The JSON parameter for [`ids_in`].
+pub(crate) fn ids_json(ids: &[i64]) -> Value {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    Value::from(format!("[{}]", list.join(",")))
+}
+
 /// Pending means a worker may still pick it up; the unique index uses the same list.
 pub(crate) const PENDING: &str = "('queued', 'retrying')";
 pub(crate) const ACTIVE: &str = "('queued', 'retrying', 'running')";
+/// The predicate of the partial unique index on `unique_key` (migration `create_jobs`), which
+/// `ON CONFLICT` must repeat to use the index.
+pub(crate) const UNIQUE_ACTIVE: &str =
+    "unique_key IS NOT NULL AND state IN ('queued', 'retrying', 'running')";
 
 #[cfg(test)]
 mod tests {

@@ -44,7 +44,7 @@ impl JobsConfig {
             .get("APP_NOTIFY_EMAIL")
             .unwrap_or_else(|| "team@localhost".to_owned());
         // Checked now, so a typo fails at start-up and in `app check`, not in the first job.
-        if let Err(err) = jobs::Mailer::new(&mailer, &mail_from) {
+        if let Err(err) = jobs::Mailer::check(&mailer, &mail_from) {
             r.errors.push(format!("APP_MAILER / APP_MAIL_FROM: {err}"));
         }
         Self {

@@ -203,15 +203,27 @@ fn compose_runs_jobs_in_a_worker_service_that_drains_before_it_is_killed() {
     assert_eq!(var("worker", "DATABASE_URL"), var("app", "DATABASE_URL"));
 
     // Compose waits stop_grace_period after SIGTERM before SIGKILL: it must outlast the drain.
-    let grace: f64 = var("worker", "APP_JOBS_GRACE_SECS").unwrap().parse().unwrap();
+    let grace: f64 = var("worker", "APP_JOBS_GRACE_SECS")
+        .unwrap()
+        .parse()
+        .unwrap();
     let stop = str_of(&worker["stop_grace_period"]);
     let stop: f64 = stop.trim_end_matches('s').parse().unwrap();
-    assert!(stop > grace, "stop_grace_period {stop}s must exceed APP_JOBS_GRACE_SECS {grace}s");
+    assert!(
+        stop > grace,
+        "stop_grace_period {stop}s must exceed APP_JOBS_GRACE_SECS {grace}s"
+    );
 
     // Mail goes to Mailpit; exports are shared between the worker that writes them and the app.
     assert!(!services["mailpit"].is_badvalue());
     for service in ["app", "worker"] {
-        assert_eq!(var(service, "APP_MAILER").as_deref(), Some("smtp://mailpit:1025"));
-        assert_eq!(str_of(&services[service]["volumes"][0]), "app-data:/app/data");
+        assert_eq!(
+            var(service, "APP_MAILER").as_deref(),
+            Some("smtp://mailpit:1025")
+        );
+        assert_eq!(
+            str_of(&services[service]["volumes"][0]),
+            "app-data:/app/data"
+        );
     }
 }

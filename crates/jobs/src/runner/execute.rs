@@ -115,3 +115,82 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> &str {
         "(a non-string panic payload)"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{future::pending, time::Duration};
+
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Slow;
+
+    impl Job for Slow {
+        const NAME: &'static str = "slow";
+        const TIMEOUT: Duration = Duration::from_secs(3600);
+        type Context = ();
+        async fn run(&self, _: JobContext<()>) -> Result<(), BoxError> {
+            pending().await
+        }
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Explodes;
+
+    impl Job for Explodes {
+        const NAME: &'static str = "explodes";
+        type Context = ();
+        #[allow(clippy::panic, reason = "the panic is what is tested")]
+        async fn run(&self, _: JobContext<()>) -> Result<(), BoxError> {
+            panic!("kaboom")
+        }
+    }
+
+    fn kinds() -> Kinds<()> {
+        let mut kinds = Kinds::new();
+        kinds.insert(Slow::NAME, Kind::of::<Slow>());
+        kinds.insert(Explodes::NAME, Kind::of::<Explodes>());
+        kinds
+    }
+
+    fn claimed(kind: &str, payload: &str) -> Claimed {
+        Claimed {
+            id: 1,
+            kind: kind.into(),
+            payload: payload.into(),
+            attempts: 1,
+            max_attempts: 3,
+        }
+    }
+
+    /// An hour-long timeout, checked in paused time: the runtime jumps the clock forward.
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_ends_at_its_timeout() {
+        let before = tokio::time::Instant::now();
+        let outcome = execute(&kinds(), &(), &claimed("slow", "null")).await;
+        assert!(
+            matches!(&outcome, Outcome::Failed(e) if e == "timed out after 3600s"),
+            "{outcome:?}"
+        );
+        assert_eq!(before.elapsed(), Duration::from_secs(3600));
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_failed_attempt_with_its_message() {
+        let outcome = execute(&kinds(), &(), &claimed("explodes", "null")).await;
+        assert!(
+            matches!(&outcome, Outcome::Failed(e) if e == "panicked: kaboom"),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_payload_is_fatal_and_an_unknown_kind_is_retried() {
+        let outcome = execute(&kinds(), &(), &claimed("slow", "{not json")).await;
+        assert!(matches!(&outcome, Outcome::Fatal(e) if e.contains("does not decode as `slow`")));
+        let outcome = execute(&kinds(), &(), &claimed("renamed", "null")).await;
+        assert!(
+            matches!(&outcome, Outcome::Failed(e) if e.contains("no job type named `renamed`"))
+        );
+    }
+}

@@ -58,7 +58,7 @@ pub struct Drained {
 
 /// A worker: the job types it knows, the context they run with, and its schedules.
 ///
-/// ```ignore
+/// ```text
 /// let runner = Runner::new(queue, services, WorkerConfig::default())
 ///     .register::<SendEmail>()
 ///     .schedule("warm-todos", "0 */5 * * * *", WarmTodos::default())?;

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, Value};
 
 use crate::{
     Backoff, Result, State,
-    sql::{PENDING, is_postgres, placeholders, stmt},
+    sql::{PENDING, ids_in, ids_json, is_postgres, placeholders, stmt},
 };
 
 /// A job this worker holds the lease on.
@@ -113,14 +113,13 @@ pub(crate) async fn finish(
         .filter(|(_, o)| matches!(o, Outcome::Succeeded))
         .map(|(job, _)| job.id)
         .collect();
-    for ids in succeeded.chunks(500) {
+    if !succeeded.is_empty() {
         let sql = format!(
             "UPDATE jobs SET state = 'succeeded', finished_at = $1, locked_by = NULL, \
-             locked_until = NULL WHERE locked_by = $2 AND state = 'running' AND id IN ({})",
-            placeholders(3, ids.len())
+             locked_until = NULL WHERE locked_by = $2 AND state = 'running' AND {}",
+            ids_in(conn, 3)
         );
-        let mut values = vec![Value::from(now), Value::from(worker)];
-        values.extend(ids.iter().map(|id| Value::from(*id)));
+        let values = [Value::from(now), Value::from(worker), ids_json(&succeeded)];
         conn.execute_raw(stmt(conn, sql, values)).await?;
     }
     for (job, outcome) in done {
@@ -171,16 +170,12 @@ pub(crate) async fn extend(
     ids: &[i64],
     until: DateTime<Utc>,
 ) -> Result<()> {
-    for ids in ids.chunks(500) {
-        let sql = format!(
-            "UPDATE jobs SET locked_until = $1 WHERE locked_by = $2 AND state = 'running' \
-             AND id IN ({})",
-            placeholders(3, ids.len())
-        );
-        let mut values = vec![Value::from(until), Value::from(worker)];
-        values.extend(ids.iter().map(|id| Value::from(*id)));
-        conn.execute_raw(stmt(conn, sql, values)).await?;
-    }
+    let sql = format!(
+        "UPDATE jobs SET locked_until = $1 WHERE locked_by = $2 AND state = 'running' AND {}",
+        ids_in(conn, 3)
+    );
+    let values = [Value::from(until), Value::from(worker), ids_json(ids)];
+    conn.execute_raw(stmt(conn, sql, values)).await?;
     Ok(())
 }
 
