@@ -38,6 +38,8 @@ pub struct Round {
     pub warmup_seconds: u64,
     pub wrk_threads: u32,
     pub products_seeded: u64,
+    /// `--app-env` settings the app ran with, `KEY=VALUE`.
+    pub app_env: Vec<String>,
     pub seed_seconds: f64,
     /// Process start → first 200 on `/health`, database already migrated; every sample, ms.
     pub cold_start_ms: Vec<f64>,
@@ -169,6 +171,9 @@ impl Round {
              bare baseline are the figures that count. {} s per row after a {} s warm-up.\n",
             self.machine, self.wrk_threads, self.seconds_per_row, self.warmup_seconds
         );
+        if !self.app_env.is_empty() {
+            let _ = writeln!(out, "App environment: `{}`.\n", self.app_env.join(" "));
+        }
         out.push_str("| Endpoint | Server | Conns | Req/s | p50 ms | p99 ms | Errors | Peak RSS MB | app ÷ bare |\n");
         out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for row in &self.rows {

@@ -56,6 +56,9 @@ struct Args {
     /// Only run the endpoints whose name contains this (e.g. `health`).
     #[arg(long)]
     only: Option<String>,
+    /// Extra environment for the app, e.g. `--app-env APP_JOBS_IN_PROCESS=false` (repeatable).
+    #[arg(long, value_parser = parse_env_pair)]
+    app_env: Vec<(String, String)>,
     /// Runners (workers) in the jobs row.
     #[arg(long, default_value_t = 2)]
     job_workers: usize,
@@ -140,6 +143,7 @@ fn run_round(
         root: root.to_owned(),
         database_url: database_url.to_owned(),
         upstream: String::new(),
+        extra: args.app_env.clone(),
     };
     run_ok(env.command(&app_bin).args(["migrate", "up"]))?;
     let seeding = Instant::now();
@@ -328,6 +332,11 @@ fn run_round(
         warmup_seconds: plan.warmup,
         wrk_threads: args.threads,
         products_seeded: n,
+        app_env: args
+            .app_env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
         seed_seconds,
         cold_start_ms,
         idle_rss_mb,
@@ -345,6 +354,8 @@ struct AppEnv {
     root: PathBuf,
     database_url: String,
     upstream: String,
+    /// From `--app-env`, applied last.
+    extra: Vec<(String, String)>,
 }
 
 impl AppEnv {
@@ -365,6 +376,7 @@ impl AppEnv {
                 .env("APP_TODOS_CACHE_TTL_SECS", "0")
                 .env("APP_TODOS_MAX_IN_FLIGHT", "1024");
         }
+        command.envs(self.extra.iter().map(|(k, v)| (k, v)));
         command
     }
 
@@ -386,6 +398,13 @@ fn run_ok(command: &mut Command) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn parse_env_pair(raw: &str) -> Result<(String, String), String> {
+    raw.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("`{raw}` is not KEY=VALUE"))
 }
 
 fn which_wrk() -> anyhow::Result<()> {

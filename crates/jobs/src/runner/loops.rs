@@ -1,7 +1,11 @@
 //! The long-running side of a worker: the claim loop and its helpers (outcome writer,
 //! heartbeat, `LISTEN`, scheduler), and the shutdown sequence.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use tokio::{
     sync::{mpsc, watch},
@@ -78,6 +82,8 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
 ) {
     let mut shutdown = std::pin::pin!(shutdown);
     let queues = shared.queues();
+    // When the last claim found jobs, and when: under a stream of enqueues, see `COALESCE`.
+    let mut last_claim: Option<Instant> = None;
     loop {
         while running.try_join_next().is_some() {}
         // Listen before looking, so a wake-up during the claim is not lost.
@@ -91,6 +97,7 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
             match shared.claim(free).await {
                 Ok(claimed) => {
                     let full = claimed.len() == free;
+                    last_claim = (!claimed.is_empty()).then(Instant::now);
                     for job in claimed {
                         let shared = Arc::clone(shared);
                         let done_tx = done_tx.clone();
@@ -107,15 +114,34 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
                 Err(err) => tracing::warn!(error = %err, "claiming jobs failed; retrying"),
             }
         }
+        // A finished job frees a slot, which matters only if every slot was taken: otherwise
+        // nothing was left to claim, and waking for it would cost a write for nothing.
+        let full = running.len() >= shared.config.concurrency;
         tokio::select! {
             biased;
             () = &mut shutdown => return,
-            () = notified => {}
-            Some(_) = running.join_next(), if !running.is_empty() => {}
+            () = notified => {
+                if last_claim.is_some_and(|at| at.elapsed() < BUSY) {
+                    // Jobs are streaming in: let a few more arrive and claim them in one write.
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => return,
+                        () = tokio::time::sleep(COALESCE) => {}
+                    }
+                }
+            }
+            Some(_) = running.join_next(), if full => {}
             () = tokio::time::sleep(wait) => {}
         }
     }
 }
+
+/// A wake-up this soon after a claim that found jobs means jobs are streaming in...
+const BUSY: Duration = Duration::from_millis(20);
+/// ...so the worker waits this long before claiming, to take several jobs per claim. Each claim
+/// is a write: on SQLite it takes the one write lock the app's requests need too. An idle
+/// worker claims at once.
+const COALESCE: Duration = Duration::from_millis(2);
 
 /// How long until the next pending job is due, capped by the poll interval.
 async fn until_next_due<C>(shared: &Shared<C>, queues: &[String]) -> Option<Duration> {
@@ -130,6 +156,12 @@ async fn until_next_due<C>(shared: &Shared<C>, queues: &[String]) -> Option<Dura
 async fn write_outcomes<C>(shared: Arc<Shared<C>>, mut done_rx: mpsc::UnboundedReceiver<Done>) {
     let mut batch = Vec::with_capacity(256);
     while done_rx.recv_many(&mut batch, 256).await > 0 {
+        // Under load, linger a moment so one write records many outcomes.
+        if batch.len() < 256 {
+            let room = 256 - batch.len();
+            let more = done_rx.recv_many(&mut batch, room);
+            let _ = tokio::time::timeout(COALESCE, more).await;
+        }
         let mut delay = Duration::from_millis(100);
         for attempt in 1.. {
             match shared.finish(&batch).await {
