@@ -1,4 +1,4 @@
-//! The command line: `app [serve] | migrate | seed | check`.
+//! The command line: `app [serve] | worker | jobs ... | migrate ... | seed | check`.
 
 use clap::{Parser, Subcommand};
 
