@@ -1,6 +1,7 @@
 //! `just bench`: seeds a fresh database, starts the mock upstream, the app (release build, full
 //! middleware stack, request log at `warn`) and the bare baseline, drives each endpoint with wrk,
-//! and reports requests/s, latency, errors and memory against the budgets. Markdown goes to
+//! and reports requests/s, latency, errors and memory against the budgets; the jobs row measures
+//! the job queue in-process (`bench::jobs`) before any server starts. Markdown goes to
 //! stdout, JSON to `bench/results/`. With `BENCH_DATABASE_URL=postgres://...` a second round runs
 //! on a fresh database on that server.
 
