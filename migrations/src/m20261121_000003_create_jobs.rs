@@ -14,7 +14,7 @@ const INDEXES: &[&str] = &[
     "CREATE INDEX idx_jobs_ready ON jobs (queue, priority, run_at, id) \
      WHERE state IN ('queued', 'retrying')",
     // A unique key holds only while a job with it is pending or running. Jobs without a key
-    // (most) stay out of the index. `ON CONFLICT` repeats this predicate (jobs::sql).
+    // (most) stay out of the index.
     "CREATE UNIQUE INDEX idx_jobs_unique_key ON jobs (unique_key) \
      WHERE unique_key IS NOT NULL AND state IN ('queued', 'retrying', 'running')",
     // Lease expiry: running jobs whose worker stopped renewing.

@@ -212,7 +212,8 @@ impl Queue {
     }
 }
 
-/// Used by tests and the dashboard: is `conn` able to see job `id` at all?
+/// Whether job `id` is visible on `conn`: inside the transaction that enqueued it, or anywhere
+/// once that committed.
 pub async fn exists(conn: &impl ConnectionTrait, id: i64) -> Result<bool> {
     let row = conn
         .query_one_raw(stmt(

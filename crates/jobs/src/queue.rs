@@ -15,7 +15,7 @@ use tokio::sync::{Notify, futures::Notified};
 use crate::{
     Clock, Job, Result,
     job::NewJob,
-    sql::{ACTIVE, UNIQUE_ACTIVE, is_postgres, stmt},
+    sql::{ACTIVE, is_postgres, stmt},
 };
 
 /// The PostgreSQL channel workers `LISTEN` on; every enqueue notifies it when it commits.
@@ -239,10 +239,15 @@ pub(crate) async fn insert(
     now: DateTime<Utc>,
     notify: bool,
 ) -> Result<Enqueued> {
+    // No conflict target: the only unique index a new row can hit is the partial one on
+    // `unique_key` (the id is generated). Naming it (`ON CONFLICT (unique_key) WHERE ...`) makes
+    // SQLite match the index when it prepares the statement, against the connection's cached
+    // schema, and a pooled connection that last ran before the migration fails with "ON CONFLICT
+    // clause does not match any PRIMARY KEY or UNIQUE constraint" (seen in tests, 1 run in 4).
     let conflict = if new.unique_key.is_some() {
-        format!(" ON CONFLICT (unique_key) WHERE {UNIQUE_ACTIVE} DO NOTHING")
+        " ON CONFLICT DO NOTHING"
     } else {
-        String::new()
+        ""
     };
     let sql = format!(
         "{INSERT_COLUMNS} VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $7, $8){conflict} RETURNING id"

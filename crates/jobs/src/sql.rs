@@ -47,10 +47,6 @@ pub(crate) fn ids_json(ids: &[i64]) -> Value {
 /// Pending means a worker may still pick it up; the unique index uses the same list.
 pub(crate) const PENDING: &str = "('queued', 'retrying')";
 pub(crate) const ACTIVE: &str = "('queued', 'retrying', 'running')";
-/// The predicate of the partial unique index on `unique_key` (migration `create_jobs`), which
-/// `ON CONFLICT` must repeat to use the index.
-pub(crate) const UNIQUE_ACTIVE: &str =
-    "unique_key IS NOT NULL AND state IN ('queued', 'retrying', 'running')";
 
 #[cfg(test)]
 mod tests {
