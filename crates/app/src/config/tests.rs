@@ -101,3 +101,32 @@ fn describe_hides_secrets_and_names_sources() {
     );
     assert!(text.contains("APP_ADDR"), "{text}");
 }
+
+#[test]
+fn jobs_settings_have_defaults_and_bad_ones_are_named() {
+    let config = Config::from_vars([]).ok();
+    let jobs = config.as_ref().map(|c| &c.jobs);
+    assert_eq!(jobs.map(|j| j.in_process), Some(true));
+    assert_eq!(jobs.map(|j| j.mailer.as_str()), Some("log"));
+    assert_eq!(
+        jobs.map(|j| j.exports_dir()),
+        Some(std::path::PathBuf::from("data/exports"))
+    );
+
+    let problems = errors(&[
+        ("APP_JOBS_CONCURRENCY", "0"),
+        ("APP_JOBS_LEASE_SECS", "soon"),
+        ("APP_MAILER", "pigeon://coop"),
+        ("APP_JOBS_IN_PROCESS", "maybe"),
+    ]);
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("APP_MAILER") && p.contains("pigeon://coop"))
+    );
+
+    // An SMTP URL is checked without building a transport (no runtime here).
+    let smtp = Config::from_vars([("APP_MAILER", "smtp://mailpit:1025")]);
+    assert!(smtp.is_ok());
+}
