@@ -84,6 +84,8 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
     let queues = shared.queues();
     // When the last claim found jobs, and when: under a stream of enqueues, see `COALESCE`.
     let mut last_claim: Option<Instant> = None;
+    // Consecutive failed claims (database down): each doubles the wait, up to `MAX_RETRY_WAIT`.
+    let mut failures: u32 = 0;
     loop {
         while running.try_join_next().is_some() {}
         // Listen before looking, so a wake-up during the claim is not lost.
@@ -96,6 +98,7 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
         if free > 0 {
             match shared.claim(free).await {
                 Ok(claimed) => {
+                    failures = 0;
                     let full = claimed.len() == free;
                     last_claim = (!claimed.is_empty()).then(Instant::now);
                     for job in claimed {
@@ -111,7 +114,15 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
                     }
                     wait = until_next_due(shared, &queues).await.unwrap_or(wait);
                 }
-                Err(err) => tracing::warn!(error = %err, "claiming jobs failed; retrying"),
+                Err(err) => {
+                    wait = shared
+                        .config
+                        .poll_interval
+                        .saturating_mul(1 << failures.min(10))
+                        .min(MAX_RETRY_WAIT);
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(error = %err, retry_in = ?wait, "claiming jobs failed");
+                }
             }
         }
         // A finished job frees a slot, which matters only if every slot was taken: otherwise
@@ -136,6 +147,9 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
     }
 }
 
+/// The longest wait between claims while the database keeps failing.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
 /// A wake-up this soon after a claim that found jobs means jobs are streaming in...
 const BUSY: Duration = Duration::from_millis(20);
 /// ...so the worker waits this long before claiming, to take several jobs per claim. Each claim
@@ -146,9 +160,12 @@ const COALESCE: Duration = Duration::from_millis(2);
 /// How long until the next pending job is due, capped by the poll interval.
 async fn until_next_due<C>(shared: &Shared<C>, queues: &[String]) -> Option<Duration> {
     let next = store::next_due(shared.queue.db(), queues).await.ok()??;
+    // A due job this worker could not claim (another worker's claim holds its row lock) is
+    // looked at again shortly, not in a tight loop.
     let until = (next - shared.queue.clock().now())
         .to_std()
-        .unwrap_or(Duration::ZERO);
+        .unwrap_or(Duration::ZERO)
+        .max(Duration::from_millis(5));
     Some(until.min(shared.config.poll_interval))
 }
 

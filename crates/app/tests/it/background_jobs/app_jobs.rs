@@ -240,3 +240,49 @@ async fn app_jobs_lists_retries_cancels_and_purges() {
     assert!(matches!(queue.get(id).await, Err(jobs::Error::NotFound(_))));
     assert!(run(A::Show { id }).await.is_err());
 }
+
+#[tokio::test]
+async fn the_nightly_purge_drops_finished_jobs_and_their_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_without_worker(dir.path()).await;
+    app.create_product("Tea", 450).await;
+    let export = app.post_form("/products/export", &[]).await;
+    assert_eq!(export.status(), StatusCode::SEE_OTHER);
+    let (runner, _) = worker(&app, dir.path());
+    assert_eq!(runner.run_until_empty().await.unwrap().succeeded, 2);
+    let file = dir.path().join("exports");
+    assert_eq!(std::fs::read_dir(&file).unwrap().count(), 1);
+    let queue = Queue::new(app.db.clone());
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let warm_up = jobs::kinds::WarmTodos { ids: vec![1] };
+    let pending = queue.enqueue_at(&app.db, &warm_up, later).await.unwrap();
+
+    let purge = jobs::kinds::PurgeFinished { older_than_days: 0 };
+    let purge = queue.enqueue(&app.db, &purge).await.unwrap().id;
+    assert_eq!(runner.run_until_empty().await.unwrap().succeeded, 1);
+
+    let left: Vec<i64> = queue
+        .list(&jobs::ListFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    assert!(
+        left.contains(&purge) && left.contains(&pending.id),
+        "{left:?}"
+    );
+    assert_eq!(
+        left.len(),
+        2,
+        "the notice and the export are gone: {left:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&file).unwrap().count(),
+        0,
+        "the export file is gone"
+    );
+}

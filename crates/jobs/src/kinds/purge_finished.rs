@@ -1,0 +1,99 @@
+//! Retention: every night, delete finished jobs (and the export files they wrote) older than a
+//! week, so the `jobs` table and `data/exports` do not grow for ever.
+
+use std::time::{Duration, SystemTime};
+
+use crate::{BoxError, Job, JobContext, Services};
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PurgeFinished {
+    pub older_than_days: u32,
+}
+
+impl Default for PurgeFinished {
+    fn default() -> Self {
+        Self { older_than_days: 7 }
+    }
+}
+
+impl Job for PurgeFinished {
+    const NAME: &'static str = "purge_finished";
+    const MAX_ATTEMPTS: i32 = 3;
+    type Context = Services;
+
+    fn unique_key(&self) -> Option<String> {
+        Some(Self::NAME.to_owned())
+    }
+
+    async fn run(&self, ctx: JobContext<Services>) -> Result<(), BoxError> {
+        let keep = Duration::from_secs(u64::from(self.older_than_days) * 86_400);
+        let cutoff = ctx.app.queue.clock().now() - chrono::Duration::from_std(keep)?;
+        let jobs = ctx.app.queue.purge(cutoff).await?;
+        let files = remove_files_older_than(&ctx.app.exports_dir, keep).await?;
+        tracing::info!(
+            jobs,
+            files,
+            days = self.older_than_days,
+            "purged finished jobs"
+        );
+        Ok(())
+    }
+}
+
+/// Deletes the files in `dir` last modified more than `age` ago; a missing folder is empty.
+async fn remove_files_older_than(dir: &std::path::Path, age: Duration) -> std::io::Result<u64> {
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(err) => return Err(err),
+    };
+    let now = SystemTime::now();
+    let mut removed = 0;
+    while let Some(entry) = entries.next_entry().await? {
+        let meta = entry.metadata().await?;
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|since| since > age);
+        if meta.is_file() && old {
+            tokio::fs::remove_file(entry.path()).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_files_older_than_the_cutoff_go() {
+        let dir = tempfile_dir();
+        let path = dir.join("products-1.csv");
+        assert!(tokio::fs::write(&path, "id\n").await.is_ok());
+        // Everything is younger than a day...
+        let kept = remove_files_older_than(&dir, Duration::from_secs(86_400))
+            .await
+            .ok();
+        assert_eq!(kept, Some(0));
+        assert!(path.exists());
+        // ...and older than nothing.
+        let removed = remove_files_older_than(&dir, Duration::ZERO).await.ok();
+        assert_eq!(removed, Some(1));
+        assert!(!path.exists());
+        let missing = remove_files_older_than(&dir.join("nope"), Duration::ZERO)
+            .await
+            .ok();
+        assert_eq!(missing, Some(0));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("purge-test-{}", uuid::Uuid::new_v4().simple()));
+        let _ = std::fs::create_dir_all(&dir);
+        dir
+    }
+}
