@@ -20,7 +20,7 @@ pub use error::{Error, Result};
 pub use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
 };
-pub use transaction::begin_write;
+pub use transaction::{WriteTransaction, WriteTurn, Writer, begin_write};
 pub use validation::{FieldError, FieldErrors};
 
 /// The current time at the precision both databases store (microseconds), so a row returned

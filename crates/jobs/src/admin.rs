@@ -1,6 +1,7 @@
 //! Looking at and steering jobs: what the dashboard, `GET /api/jobs/{id}` and `app jobs` use.
 
 use chrono::{DateTime, Utc};
+use db::Writer;
 use sea_orm::{ConnectionTrait, FromQueryResult, Value};
 
 use crate::{
@@ -181,7 +182,9 @@ impl Queue {
         allowed: &'static str,
     ) -> Result<JobRecord> {
         let conn = self.db();
+        let turn = conn.write_turn().await?;
         let changed = conn.execute_raw(stmt(conn, sql, values)).await?;
+        drop(turn);
         let job = self.get(id).await?;
         if changed.rows_affected() == 0 {
             return Err(Error::WrongState {
@@ -203,6 +206,7 @@ impl Queue {
     /// Deletes finished jobs (succeeded, dead, cancelled) that finished before `before`.
     pub async fn purge(&self, before: DateTime<Utc>) -> Result<u64> {
         let conn = self.db();
+        let _turn = conn.write_turn().await?;
         let sql = "DELETE FROM jobs WHERE state IN ('succeeded', 'dead', 'cancelled') \
                    AND finished_at < $1";
         let done = conn

@@ -9,6 +9,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
+use db::Writer;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use tokio::sync::{Notify, futures::Notified};
 
@@ -99,18 +100,19 @@ impl Queue {
     }
 
     /// Enqueues `job` to run as soon as a worker is free.
-    pub async fn enqueue<J: Job>(&self, conn: &impl ConnectionTrait, job: &J) -> Result<Enqueued> {
+    pub async fn enqueue<J: Job>(&self, conn: &impl Writer, job: &J) -> Result<Enqueued> {
         self.enqueue_at(conn, job, self.clock().now()).await
     }
 
     /// Enqueues `job` to run at `run_at` or later, never earlier.
     pub async fn enqueue_at<J: Job>(
         &self,
-        conn: &impl ConnectionTrait,
+        conn: &impl Writer,
         job: &J,
         run_at: DateTime<Utc>,
     ) -> Result<Enqueued> {
         let new = NewJob::of(job)?;
+        let _turn = conn.write_turn().await?;
         let notify = self.should_notify(conn);
         let enqueued = insert(conn, &new, run_at, self.clock().now(), notify).await?;
         self.wake_local(conn);
@@ -121,9 +123,10 @@ impl Queue {
     /// through [`Queue::enqueue`]). Returns their ids.
     pub async fn enqueue_many<J: Job>(
         &self,
-        conn: &impl ConnectionTrait,
+        conn: &impl Writer,
         jobs: &[J],
     ) -> Result<Vec<i64>> {
+        let _turn = conn.write_turn().await?;
         let mut ids = Vec::with_capacity(jobs.len());
         // 9 values per row; stay well under SQLite's and PostgreSQL's parameter limits.
         for chunk in jobs.chunks(500) {

@@ -6,14 +6,13 @@ use std::collections::HashSet;
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionSession, TransactionTrait, sea_query::Expr,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde_json::json;
 
 use crate::{
-    Error, FieldErrors, Page, Result, audit,
+    Error, FieldErrors, Page, Result, Writer, audit,
     entities::product::{self, Column, Entity as Products},
-    transaction,
 };
 
 mod stats;
@@ -158,8 +157,8 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Product> {
         .ok_or(Error::NotFound { entity: ENTITY, id })
 }
 
-pub async fn create(db: &impl TransactionTrait, new: NewProduct) -> Result<Product> {
-    let txn = transaction::begin_write(db).await?;
+pub async fn create(db: &impl Writer, new: NewProduct) -> Result<Product> {
+    let txn = crate::begin_write(db).await?;
     let now = crate::now();
     let row = product::ActiveModel {
         name: Set(new.name.0),
@@ -178,12 +177,12 @@ pub async fn create(db: &impl TransactionTrait, new: NewProduct) -> Result<Produ
 /// Applies `changes` if the row is still at `expected_version`, bumping the version and writing
 /// an audit row with the old and new values, in one transaction.
 pub async fn update(
-    db: &impl TransactionTrait,
+    db: &impl Writer,
     id: i64,
     expected_version: i32,
     changes: ProductChanges,
 ) -> Result<Product> {
-    let txn = transaction::begin_write(db).await?;
+    let txn = crate::begin_write(db).await?;
     let before = get(&txn, id).await?;
     let stale = |current| Error::StaleVersion {
         entity: ENTITY,
@@ -227,12 +226,8 @@ pub async fn update(
 }
 
 /// Deletes a product; with `expected_version`, only if it is still at that version.
-pub async fn delete(
-    db: &impl TransactionTrait,
-    id: i64,
-    expected_version: Option<i32>,
-) -> Result<()> {
-    let txn = transaction::begin_write(db).await?;
+pub async fn delete(db: &impl Writer, id: i64, expected_version: Option<i32>) -> Result<()> {
+    let txn = crate::begin_write(db).await?;
     let before = get(&txn, id).await?;
     if let Some(expected) = expected_version.filter(|v| *v != before.version) {
         return Err(Error::StaleVersion {
@@ -283,8 +278,8 @@ const SEED_BATCH: usize = 500;
 
 /// Makes sure demo products 1..=`count` exist, inserting the missing ones in batches inside one
 /// transaction. Demo products are recognised by name, so running it again adds nothing.
-pub async fn seed_demo(db: &impl TransactionTrait, count: u64) -> Result<SeedReport> {
-    let txn = transaction::begin_write(db).await?;
+pub async fn seed_demo(db: &impl Writer, count: u64) -> Result<SeedReport> {
+    let txn = crate::begin_write(db).await?;
     let existing: HashSet<String> = Products::find()
         .select_only()
         .column(Column::Name)

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Value};
+use db::Writer;
+use sea_orm::Value;
 
 use crate::{
     Backoff, Result, State,
@@ -39,13 +40,14 @@ fn chrono(d: Duration) -> chrono::Duration {
 /// lets concurrent workers take different rows without waiting; SQLite has one writer at a time,
 /// so the statement needs no lock clause.
 pub(crate) async fn claim(
-    conn: &impl ConnectionTrait,
+    conn: &impl Writer,
     worker: &str,
     queues: &[String],
     limit: usize,
     lease: Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<Claimed>> {
+    let _turn = conn.write_turn().await?;
     let lock = if is_postgres(conn) {
         "FOR UPDATE SKIP LOCKED"
     } else {
@@ -83,7 +85,7 @@ pub(crate) async fn claim(
 
 /// When the next pending job of `queues` is due, if any.
 pub(crate) async fn next_due(
-    conn: &impl ConnectionTrait,
+    conn: &impl Writer,
     queues: &[String],
 ) -> Result<Option<DateTime<Utc>>> {
     let sql = format!(
@@ -102,12 +104,13 @@ pub(crate) async fn next_due(
 /// Only rows this worker still holds are touched: if its lease expired and another worker took
 /// the job over, that worker's outcome counts.
 pub(crate) async fn finish(
-    conn: &impl ConnectionTrait,
+    conn: &impl Writer,
     worker: &str,
     done: &[(Claimed, Outcome)],
     backoff: &Backoff,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let _turn = conn.write_turn().await?;
     let succeeded: Vec<i64> = done
         .iter()
         .filter(|(_, o)| matches!(o, Outcome::Succeeded))
@@ -165,11 +168,12 @@ fn truncate(error: &str) -> String {
 
 /// Pushes the lease of the jobs this worker is running further out (the heartbeat).
 pub(crate) async fn extend(
-    conn: &impl ConnectionTrait,
+    conn: &impl Writer,
     worker: &str,
     ids: &[i64],
     until: DateTime<Utc>,
 ) -> Result<()> {
+    let _turn = conn.write_turn().await?;
     let sql = format!(
         "UPDATE jobs SET locked_until = $1 WHERE locked_by = $2 AND state = 'running' AND {}",
         ids_in(conn, 3)
@@ -181,7 +185,8 @@ pub(crate) async fn extend(
 
 /// Jobs whose lease ran out (their worker died or lost the database) become due again, or dead
 /// if that was their last attempt. Returns how many.
-pub(crate) async fn rescue_expired(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
+pub(crate) async fn rescue_expired(conn: &impl Writer, now: DateTime<Utc>) -> Result<u64> {
+    let _turn = conn.write_turn().await?;
     let sql = "UPDATE jobs SET \
          state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'retrying' END, \
          finished_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END, \
@@ -198,10 +203,11 @@ pub(crate) async fn rescue_expired(conn: &impl ConnectionTrait, now: DateTime<Ut
 /// At shutdown: jobs this worker claimed but did not finish go back to the queue, due now, and
 /// the interrupted attempt is not counted.
 pub(crate) async fn give_back(
-    conn: &impl ConnectionTrait,
+    conn: &impl Writer,
     worker: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    let _turn = conn.write_turn().await?;
     let sql = "UPDATE jobs SET \
          state = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'queued' END, \
          attempts = attempts - 1, run_at = $1, locked_by = NULL, locked_until = NULL \
