@@ -1,8 +1,8 @@
 //! The data layer: connections, entities, queries and transactions.
 //!
-//! Query functions take `&impl ConnectionTrait` (reads) or `&impl TransactionTrait` (writes that
-//! must be atomic), so the caller decides whether they run on the pool or inside a transaction it
-//! already holds. This crate knows nothing of HTTP: it returns [`Error`], which classifies what
+//! Query functions take `&impl ConnectionTrait` (reads) or `&impl Writer` (writes, atomic in a
+//! transaction from [`begin_write`]), so the caller decides whether they run on the pool or inside
+//! a transaction it already holds. This crate knows nothing of HTTP: it returns [`Error`], which classifies what
 //! went wrong, and `web` decides what that means for a response.
 
 mod audit;

@@ -203,7 +203,10 @@ mod tests {
                 tokio::task::yield_now().await;
             }
         }
-        assert!(order.lock().unwrap().is_empty(), "nobody writes while the first one does");
+        assert!(
+            order.lock().unwrap().is_empty(),
+            "nobody writes while the first one does"
+        );
         first.commit().await.unwrap();
         for writer in writers {
             writer.await.unwrap();

@@ -121,11 +121,7 @@ impl Queue {
 
     /// Enqueues many jobs of one kind in one statement (none may have a unique key; those go
     /// through [`Queue::enqueue`]). Returns their ids.
-    pub async fn enqueue_many<J: Job>(
-        &self,
-        conn: &impl Writer,
-        jobs: &[J],
-    ) -> Result<Vec<i64>> {
+    pub async fn enqueue_many<J: Job>(&self, conn: &impl Writer, jobs: &[J]) -> Result<Vec<i64>> {
         let _turn = conn.write_turn().await?;
         let mut ids = Vec::with_capacity(jobs.len());
         // 9 values per row; stay well under SQLite's and PostgreSQL's parameter limits.

@@ -202,11 +202,7 @@ pub(crate) async fn rescue_expired(conn: &impl Writer, now: DateTime<Utc>) -> Re
 
 /// At shutdown: jobs this worker claimed but did not finish go back to the queue, due now, and
 /// the interrupted attempt is not counted.
-pub(crate) async fn give_back(
-    conn: &impl Writer,
-    worker: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
+pub(crate) async fn give_back(conn: &impl Writer, worker: &str, now: DateTime<Utc>) -> Result<u64> {
     let _turn = conn.write_turn().await?;
     let sql = "UPDATE jobs SET \
          state = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'queued' END, \
