@@ -141,7 +141,14 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
                     }
                 }
             }
-            Some(_) = running.join_next(), if full => {}
+            Some(_) = running.join_next(), if full => {
+                // Let a few more finish, so the next claim takes several jobs in one write.
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(COALESCE) => {}
+                }
+            }
             () = tokio::time::sleep(wait) => {}
         }
     }

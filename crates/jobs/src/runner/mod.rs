@@ -39,7 +39,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            concurrency: 16,
+            concurrency: 64,
             lease: Duration::from_secs(30),
             grace: Duration::from_secs(20),
             poll_interval: Duration::from_secs(1),
