@@ -5,6 +5,7 @@
 //! - `bare-baseline`: the smallest axum server that does the same reads with raw sqlx, the
 //!   physical limit of this stack on this machine.
 
+pub mod app_env;
 pub mod jobs;
 pub mod pg;
 pub mod proc_stats;

@@ -12,8 +12,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use bench::{
+    app_env::{AppEnv, parse_env_pair, run_ok},
     pg::create_database,
     proc_stats::{RssSampler, kb_to_mb, rss_mb, status_kb},
     report::{Round, Row, machine},
@@ -210,57 +211,7 @@ fn run_round(
     let (bare, _) = Server::start("bare-baseline", bare_cmd, bare_addr, "/health")?;
 
     let n = args.products;
-    let loads: Vec<(&str, Requests, u32, bool)> = vec![
-        ("GET /health", Requests::Fixed("/health".into()), 64, true),
-        (
-            "GET /api/products/{id}",
-            Requests::RandomInt {
-                prefix: "/api/products/".into(),
-                low: 1,
-                high: n,
-                suffix: String::new(),
-            },
-            64,
-            true,
-        ),
-        (
-            "GET /api/products?limit=20&offset={random}",
-            Requests::RandomInt {
-                prefix: "/api/products?limit=20&offset=".into(),
-                low: 0,
-                high: n.saturating_sub(20),
-                suffix: String::new(),
-            },
-            64,
-            false,
-        ),
-        (
-            "GET /products?page={random}",
-            Requests::RandomInt {
-                prefix: "/products?page=".into(),
-                low: 1,
-                high: (n / 20).max(1),
-                suffix: String::new(),
-            },
-            64,
-            false,
-        ),
-        (
-            FAN_OUT,
-            Requests::Fixed("/api/todos/summary?ids=1,2,3".into()),
-            256,
-            false,
-        ),
-        (
-            "POST /api/products",
-            Requests::PostJson {
-                path: "/api/products".into(),
-                body: r#"{"name":"Bench product","price_cents":1234}"#.into(),
-            },
-            64,
-            false,
-        ),
-    ];
+    let loads = loads(n);
 
     let started_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let mut rows = Vec::new();
@@ -350,62 +301,59 @@ fn run_round(
     Ok(round)
 }
 
-/// The environment the app runs with in the bench: production settings, logs at `warn`.
-struct AppEnv {
-    root: PathBuf,
-    database_url: String,
-    upstream: String,
-    /// From `--app-env`, applied last.
-    extra: Vec<(String, String)>,
-}
-
-impl AppEnv {
-    fn command(&self, bin: &Path) -> Command {
-        let mut command = Command::new(bin);
-        command
-            .env_clear()
-            .env("APP_ENV", "production")
-            .env("APP_SECRET_KEY", "bench-only-secret-key-0123456789abcdef")
-            .env("DATABASE_URL", &self.database_url)
-            .env("RUST_LOG", "warn")
-            .env("APP_TEMPLATES_DIR", self.root.join("templates"))
-            .env("APP_STATIC_DIR", self.root.join("static"));
-        if !self.upstream.is_empty() {
-            // The fan-out row measures real upstream calls: no cache, and a cap above the load.
-            command
-                .env("APP_TODOS_API_URL", &self.upstream)
-                .env("APP_TODOS_CACHE_TTL_SECS", "0")
-                .env("APP_TODOS_MAX_IN_FLIGHT", "1024");
-        }
-        command.envs(self.extra.iter().map(|(k, v)| (k, v)));
-        command
-    }
-
-    fn serve(&self, bin: &Path, addr: std::net::SocketAddr) -> Command {
-        let mut command = self.command(bin);
-        command.env("APP_ADDR", addr.to_string()).arg("serve");
-        command
-    }
-}
-
-fn run_ok(command: &mut Command) -> anyhow::Result<()> {
-    let output = command
-        .output()
-        .with_context(|| format!("running {command:?}"))?;
-    if !output.status.success() {
-        bail!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(())
-}
-
-fn parse_env_pair(raw: &str) -> Result<(String, String), String> {
-    raw.split_once('=')
-        .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .ok_or_else(|| format!("`{raw}` is not KEY=VALUE"))
+/// Each load row: name, requests, connections, and whether the bare baseline runs it too.
+fn loads(n: u64) -> Vec<(&'static str, Requests, u32, bool)> {
+    vec![
+        ("GET /health", Requests::Fixed("/health".into()), 64, true),
+        (
+            "GET /api/products/{id}",
+            Requests::RandomInt {
+                prefix: "/api/products/".into(),
+                low: 1,
+                high: n,
+                suffix: String::new(),
+            },
+            64,
+            true,
+        ),
+        (
+            "GET /api/products?limit=20&offset={random}",
+            Requests::RandomInt {
+                prefix: "/api/products?limit=20&offset=".into(),
+                low: 0,
+                high: n.saturating_sub(20),
+                suffix: String::new(),
+            },
+            64,
+            false,
+        ),
+        (
+            "GET /products?page={random}",
+            Requests::RandomInt {
+                prefix: "/products?page=".into(),
+                low: 1,
+                high: (n / 20).max(1),
+                suffix: String::new(),
+            },
+            64,
+            false,
+        ),
+        (
+            FAN_OUT,
+            Requests::Fixed("/api/todos/summary?ids=1,2,3".into()),
+            256,
+            false,
+        ),
+        (
+            "POST /api/products",
+            Requests::PostJson {
+                path: "/api/products".into(),
+                body: r#"{"name":"Bench product","price_cents":1234}"#.into(),
+            },
+            64,
+            false,
+        ),
+    ]
 }
 
 fn which_wrk() -> anyhow::Result<()> {

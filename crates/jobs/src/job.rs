@@ -91,9 +91,14 @@ impl State {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
-    /// Finished for good (until someone retries it by hand).
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Dead | Self::Cancelled)
+    /// Whether [`crate::Queue::retry`] applies: dead, cancelled or waiting to retry.
+    pub fn can_retry(self) -> bool {
+        matches!(self, Self::Dead | Self::Cancelled | Self::Retrying)
+    }
+
+    /// Whether [`crate::Queue::cancel`] applies: not started yet.
+    pub fn can_cancel(self) -> bool {
+        matches!(self, Self::Queued | Self::Retrying)
     }
 }
 

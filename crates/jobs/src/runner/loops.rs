@@ -96,7 +96,7 @@ async fn claim_loop<C: Clone + Send + Sync + 'static>(
         let free = shared.config.concurrency.saturating_sub(running.len());
         let mut wait = shared.config.poll_interval;
         if free > 0 {
-            match shared.claim(free).await {
+            match shared.claim(&queues, free).await {
                 Ok(claimed) => {
                     failures = 0;
                     let full = claimed.len() == free;
@@ -198,13 +198,7 @@ async fn write_outcomes<C>(shared: Arc<Shared<C>>, mut done_rx: mpsc::UnboundedR
                 Err(err) => {
                     // The leases lapse (no heartbeat covers these jobs now) and they run again.
                     tracing::error!(error = %err, jobs = batch.len(), "could not record job outcomes");
-                    let mut in_flight = shared
-                        .in_flight
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    for (job, _) in &batch {
-                        in_flight.remove(&job.id);
-                    }
+                    shared.forget(&batch);
                     break;
                 }
             }

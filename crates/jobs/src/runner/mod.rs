@@ -149,9 +149,10 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
     /// heartbeats, no schedules, no waiting for jobs that are not yet due).
     pub async fn run_until_empty(&self) -> Result<Drained> {
         let shared = &self.shared;
+        let queues = shared.queues();
         let mut drained = Drained::default();
         loop {
-            let claimed = shared.claim(shared.config.concurrency).await?;
+            let claimed = shared.claim(&queues, shared.config.concurrency).await?;
             if claimed.is_empty() {
                 return Ok(drained);
             }
@@ -182,6 +183,7 @@ impl<C: Clone + Send + Sync + 'static> Runner<C> {
 }
 
 impl<C> Shared<C> {
+    /// The queues this worker serves: computed once per run, not per claim.
     fn queues(&self) -> Vec<String> {
         match &self.config.queues {
             Some(queues) => queues.clone(),
@@ -197,22 +199,14 @@ impl<C> Shared<C> {
         }
     }
 
-    async fn claim(&self, limit: usize) -> Result<Vec<Claimed>> {
-        let queues = self.queues();
+    async fn claim(&self, queues: &[String], limit: usize) -> Result<Vec<Claimed>> {
         if limit == 0 || queues.is_empty() {
             return Ok(Vec::new());
         }
         let now = self.queue.clock().now();
         let conn = self.queue.db();
-        let claimed = store::claim(
-            conn,
-            &self.worker_id,
-            &queues,
-            limit,
-            self.config.lease,
-            now,
-        )
-        .await?;
+        let claimed =
+            store::claim(conn, &self.worker_id, queues, limit, self.config.lease, now).await?;
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -231,15 +225,20 @@ impl<C> Shared<C> {
         )
         .await;
         if result.is_ok() {
-            let mut in_flight = self
-                .in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            for (job, _) in done {
-                in_flight.remove(&job.id);
-            }
+            self.forget(done);
         }
         result
+    }
+
+    /// Stops extending the leases of `done`: recorded, or given up on (then they lapse).
+    fn forget(&self, done: &[(Claimed, Outcome)]) {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (job, _) in done {
+            in_flight.remove(&job.id);
+        }
     }
 
     fn in_flight_ids(&self) -> Vec<i64> {

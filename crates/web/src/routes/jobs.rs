@@ -60,17 +60,8 @@ async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Html
     let mut context = Context::new();
     context.insert("download", &has_download(&state, &job).await);
     context.insert("job", &job);
-    context.insert(
-        "can_retry",
-        &matches!(
-            job.state,
-            JobState::Dead | JobState::Cancelled | JobState::Retrying
-        ),
-    );
-    context.insert(
-        "can_cancel",
-        &matches!(job.state, JobState::Queued | JobState::Retrying),
-    );
+    context.insert("can_retry", &job.state.can_retry());
+    context.insert("can_cancel", &job.state.can_cancel());
     state.templates.page("jobs/show.html", &context)
 }
 
