@@ -9,6 +9,7 @@ pub use sea_orm_migration::{MigrationStatus, prelude::*};
 mod m20261121_000001_create_products;
 mod m20261121_000002_create_audit_log;
 mod m20261121_000003_create_jobs;
+mod m20261121_000004_create_users;
 
 /// Every migration of the app, oldest first.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_products::Migration),
             Box::new(m20261121_000002_create_audit_log::Migration),
             Box::new(m20261121_000003_create_jobs::Migration),
+            Box::new(m20261121_000004_create_users::Migration),
         ]
     }
 }

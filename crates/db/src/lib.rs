@@ -5,13 +5,17 @@
 //! a transaction it already holds. This crate knows nothing of HTTP: it returns [`Error`], which classifies what
 //! went wrong, and `web` decides what that means for a response.
 
+pub mod api_tokens;
 mod audit;
 mod config;
 mod connect;
 pub mod entities;
 mod error;
 pub mod products;
+pub mod rate_limits;
+pub mod sessions;
 mod transaction;
+pub mod users;
 mod validation;
 
 pub use config::{DbConfig, with_database_name};
