@@ -38,7 +38,47 @@ pub enum Command {
         action: JobsAction,
     },
     /// Print the effective configuration (secrets hidden) and exit non-zero if it is invalid.
-    Check,
+    Check {
+        /// Also list everything that is wrong with this configuration for production, and exit
+        /// non-zero if anything is.
+        #[arg(long)]
+        deploy: bool,
+    },
+    /// Create an administrator. The password is read from a prompt, or from standard input when
+    /// that is not a terminal (`echo "$PASSWORD" | app createsuperuser --email ...`); never from
+    /// the command line, where other users and shell history would see it.
+    Createsuperuser {
+        #[arg(long)]
+        email: String,
+    },
+    /// Create, list and revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenAction {
+    /// Create a token for a user and print it (only this once) on standard output.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "ci" or "laptop".
+        #[arg(long)]
+        name: String,
+    },
+    /// A user's tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke a token by id (see `app token list`).
+    Revoke {
+        #[arg(long)]
+        email: String,
+        id: i64,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -4,6 +4,7 @@
 //! `main.rs` stays a few lines long so that tests boot exactly the code production runs:
 //! `Application::build(&config)` then `run_until_stopped`.
 
+pub mod accounts;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -12,6 +12,9 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Check { deploy: true }) = cli.command {
+        return check_deploy();
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -19,7 +22,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(Command::Check) = cli.command {
+    if let Some(Command::Check { .. }) = cli.command {
         return check(&config);
     }
     telemetry::init(&config.log_filter, config.log_format);
@@ -36,7 +39,7 @@ async fn main() -> ExitCode {
 async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
-        Command::Serve | Command::Check => {
+        Command::Serve | Command::Check { .. } => {
             drop(out);
             // Before anything slow, so a signal during start-up stops us cleanly.
             let shutdown = shutdown_signal();
@@ -67,12 +70,56 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
             let db = commands::connect(config).await?;
             commands::migrate(config, &db, action, &mut out).await?;
         }
+        Command::Createsuperuser { email } => {
+            // Read before connecting, so a prompt is not kept waiting on the database.
+            let password = app::accounts::read_new_password()?;
+            let db = commands::connect(config).await?;
+            app::accounts::create_superuser(&db, &email, password, &mut out).await?;
+        }
+        Command::Token { action } => {
+            let db = commands::connect(config).await?;
+            app::accounts::token(&db, action, &mut out).await?;
+        }
         Command::Seed { products } => {
             let db = commands::connect(config).await?;
             commands::seed(&db, products, &mut out).await?;
         }
     }
     Ok(())
+}
+
+/// `app check --deploy`: the configuration, then every problem it has (invalid values and what
+/// is unfit for production); non-zero if there is any.
+fn check_deploy() -> ExitCode {
+    let (config, mut problems) = match Config::from_env_with_errors() {
+        Ok(read) => read,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for problem in app::config::deploy_problems(&config) {
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let mut report = config.describe();
+    if problems.is_empty() {
+        report.push_str("deploy check: no problems found\n");
+    } else {
+        report.push_str(&format!(
+            "deploy check: {} problem(s):\n  - {}\n",
+            problems.len(),
+            problems.join("\n  - ")
+        ));
+    }
+    let printed = write!(out, "{report}");
+    if problems.is_empty() && printed.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// `app check`: a valid config was loaded, so print it.

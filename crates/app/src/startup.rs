@@ -107,7 +107,11 @@ impl Application {
         let stopped = |mut stop: watch::Receiver<bool>| async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         };
-        let serve = axum::serve(self.listener, self.router)
+        // The peer address reaches handlers (rate limits per client IP).
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, service)
             .with_graceful_shutdown(stopped(stop.clone()))
             .into_future();
         match self.worker {

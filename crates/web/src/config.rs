@@ -14,6 +14,27 @@ pub struct WebConfig {
     pub body_limit: usize,
     /// `Cache-Control: max-age` for `/static`; zero means "revalidate every time" (development).
     pub static_max_age: Duration,
+    pub security: SecurityConfig,
+}
+
+/// Sessions, cookies, hosts, origins, HSTS and rate limits.
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    /// `Secure` session cookie, named with the `__Host-` prefix (production: HTTPS only).
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request (sliding expiry).
+    pub session_ttl: Duration,
+    /// `Host` header values accepted; empty accepts any (development).
+    pub allowed_hosts: Vec<String>,
+    /// Origins besides this site's own that may send unsafe requests with the session cookie.
+    pub trusted_origins: Vec<String>,
+    /// Origins allowed to call the API from a browser (CORS); empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    /// `Strict-Transport-Security: max-age` (production); `None`: no HSTS header.
+    pub hsts_max_age: Option<Duration>,
+    /// Login and signup attempts allowed per client IP and per account in `auth_rate_window`.
+    pub auth_rate_limit: u32,
+    pub auth_rate_window: Duration,
 }
 
 impl Default for WebConfig {
@@ -25,6 +46,85 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
             static_max_age: Duration::from_secs(24 * 60 * 60),
+            security: SecurityConfig::default(),
         }
+    }
+}
+
+impl Default for SecurityConfig {
+    /// Development defaults: plain-HTTP cookies, any host, no HSTS.
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(14 * 24 * 60 * 60),
+            allowed_hosts: Vec::new(),
+            trusted_origins: Vec::new(),
+            cors_origins: Vec::new(),
+            hsts_max_age: None,
+            auth_rate_limit: 10,
+            auth_rate_window: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+impl SecurityConfig {
+    /// The session cookie's name: `__Host-` prefixed when secure, so browsers refuse it unless it
+    /// is `Secure`, host-only and for the whole site.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-session"
+        } else {
+            "session"
+        }
+    }
+
+    /// Whether a `Host` header value is one this app answers to.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        if self.allowed_hosts.is_empty() {
+            return true;
+        }
+        let name = host_name(host);
+        self.allowed_hosts.iter().any(|allowed| {
+            allowed == "*"
+                || allowed.eq_ignore_ascii_case(name)
+                || allowed.strip_prefix('.').is_some_and(|domain| {
+                    let name = name.to_ascii_lowercase();
+                    name == domain || name.ends_with(&format!(".{domain}"))
+                })
+        })
+    }
+}
+
+/// `example.com:8080` → `example.com`; `[::1]:3000` → `[::1]`.
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_inclusive(']').next().unwrap_or(host);
+    }
+    host.rsplit_once(':').map_or(host, |(name, _)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SecurityConfig;
+
+    #[test]
+    fn hosts_match_by_name_with_any_port_and_dot_prefixes_match_subdomains() {
+        let config = SecurityConfig {
+            allowed_hosts: vec!["example.com".into(), ".example.org".into(), "[::1]".into()],
+            ..SecurityConfig::default()
+        };
+        for ok in [
+            "example.com",
+            "EXAMPLE.com:8080",
+            "example.org",
+            "a.b.example.org:1",
+            "[::1]:3000",
+        ] {
+            assert!(config.host_allowed(ok), "{ok}");
+        }
+        for bad in ["evil.com", "example.com.evil.com", "notexample.org", ""] {
+            assert!(!config.host_allowed(bad), "{bad}");
+        }
+        assert!(SecurityConfig::default().host_allowed("anything"));
     }
 }

@@ -23,6 +23,18 @@ pub enum Error {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Not signed in (or a bad API token).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in but not allowed, or a request that failed the CSRF check.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts: the client may try again after `retry_after`.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -55,6 +67,9 @@ impl Error {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -105,11 +120,17 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log();
         let mut response = self.status().into_response();
-        if let Self::Upstream(api_client::Error::RateLimited {
-            retry_after: Some(wait),
-            ..
-        }) = &self
-        {
+        let wait = match &self {
+            Self::Upstream(api_client::Error::RateLimited {
+                retry_after: Some(wait),
+                ..
+            })
+            | Self::TooManyRequests {
+                retry_after: wait, ..
+            } => Some(*wait),
+            _ => None,
+        };
+        if let Some(wait) = wait {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             response
                 .headers_mut()
@@ -175,6 +196,8 @@ fn upstream_status(error: &api_client::Error) -> StatusCode {
 pub(crate) fn slug(status: StatusCode) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST => "bad-request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
         StatusCode::NOT_FOUND => "not-found",
         StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
         StatusCode::CONFLICT => "conflict",

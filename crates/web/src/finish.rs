@@ -5,7 +5,9 @@
 //! - The request gets a span (method, matched route, URI, request id) that every log line inside
 //!   carries, and one `finished` event with status and latency. Errors log themselves, once,
 //!   where they happen. With the request log off (`RUST_LOG=warn`) none of this costs anything.
-//! - The response gets the security headers, unless the handler set its own.
+//! - A request for a `Host` outside the allowlist gets a 400 before any handler runs.
+//! - The response gets the security headers (HSTS too in production), unless the handler set
+//!   its own.
 //! - A panic anywhere below becomes a logged, generic 500; the connection survives.
 //! - An error response gets its body: the [`Problem`](crate::problem::Problem) our `Error` left
 //!   in its extensions, or one made from the bare status of another layer (405, the timeout's
@@ -20,6 +22,7 @@ use std::{
     future::Future,
     panic::AssertUnwindSafe,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
     time::Instant,
 };
@@ -35,7 +38,7 @@ use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 use tracing::{Level, Span};
 
-use crate::{Templates, problem};
+use crate::{Templates, config::SecurityConfig, problem};
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -43,8 +46,8 @@ pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-i
 /// inline script, and cannot be framed (clickjacking).
 const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
-fn security_headers() -> [(HeaderName, HeaderValue); 4] {
-    [
+fn security_headers(hsts_max_age: Option<std::time::Duration>) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![
         (
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -58,17 +61,42 @@ fn security_headers() -> [(HeaderName, HeaderValue); 4] {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         ),
-    ]
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
+    ];
+    if let Some(max_age) = hsts_max_age
+        && let Ok(value) =
+            HeaderValue::from_str(&format!("max-age={}; includeSubDomains", max_age.as_secs()))
+    {
+        headers.push((header::STRICT_TRANSPORT_SECURITY, value));
+    }
+    headers
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct FinishLayer {
     templates: Templates,
+    guard: Arc<Guard>,
+}
+
+/// What the layer enforces and adds, worked out once.
+#[derive(Debug)]
+struct Guard {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    security: SecurityConfig,
 }
 
 impl FinishLayer {
-    pub(crate) fn new(templates: Templates) -> Self {
-        Self { templates }
+    pub(crate) fn new(templates: Templates, security: &SecurityConfig) -> Self {
+        Self {
+            templates,
+            guard: Arc::new(Guard {
+                headers: security_headers(security.hsts_max_age),
+                security: security.clone(),
+            }),
+        }
     }
 }
 
@@ -79,6 +107,7 @@ impl<S> Layer<S> for FinishLayer {
         Finish {
             inner,
             templates: self.templates.clone(),
+            guard: self.guard.clone(),
         }
     }
 }
@@ -87,6 +116,7 @@ impl<S> Layer<S> for FinishLayer {
 pub(crate) struct Finish<S> {
     inner: S,
     templates: Templates,
+    guard: Arc<Guard>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Finish<S>
@@ -110,11 +140,16 @@ where
             .insert(X_REQUEST_ID, request_id.clone());
         let api = problem::is_api(request.uri().path());
         let (span, started) = request_span(&request, &request_id);
-        let inner = span
-            .in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))));
-        let (inner, panicked) = match inner {
-            Ok(future) => (Some(future), None),
-            Err(panic) => (None, Some(problem::panic_response(panic))),
+        let (inner, panicked) = if let Some(refused) = self.refuse_host(&request) {
+            (None, Some(refused))
+        } else {
+            let inner = span.in_scope(|| {
+                std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
+            });
+            match inner {
+                Ok(future) => (Some(future), None),
+                Err(panic) => (None, Some(problem::panic_response(panic))),
+            }
         };
         FinishFuture {
             inner,
@@ -124,7 +159,35 @@ where
             request_id,
             api,
             templates: self.templates.clone(),
+            guard: self.guard.clone(),
         }
+    }
+}
+
+impl<S> Finish<S> {
+    /// A 400 for a `Host` outside the allowlist (a forged host would otherwise end up in
+    /// absolute links and password-reset mails).
+    fn refuse_host<B>(&self, request: &Request<B>) -> Option<Response<Body>> {
+        if self.guard.security.allowed_hosts.is_empty() {
+            return None;
+        }
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().authority().map(|a| a.as_str()))
+            .unwrap_or_default();
+        if self.guard.security.host_allowed(host) {
+            return None;
+        }
+        tracing::warn!(host, "request for a host that is not allowed");
+        let mut response = StatusCode::BAD_REQUEST.into_response();
+        response.extensions_mut().insert(problem::Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-host",
+            "This server does not answer for that host name (see APP_ALLOWED_HOSTS).",
+        ));
+        Some(response)
     }
 }
 
@@ -135,6 +198,7 @@ pin_project! {
         inner: Option<F>,
         panicked: Option<Response<Body>>,
         span: Span,
+        guard: Arc<Guard>,
         // Set only when the request log is on.
         started: Option<Instant>,
         request_id: HeaderValue,
@@ -155,7 +219,7 @@ where
         let this = self.project();
         let _entered = this.span.enter();
         let response = match this.inner.as_pin_mut() {
-            // Calling the inner service panicked: the answer is ready.
+            // Refused before the inner service, or calling it panicked: the answer is ready.
             None => this
                 .panicked
                 .take()
@@ -173,9 +237,9 @@ where
                 response
             };
         let headers = response.headers_mut();
-        headers.reserve(5);
-        for (name, value) in security_headers() {
-            headers.entry(name).or_insert(value);
+        headers.reserve(this.guard.headers.len() + 1);
+        for (name, value) in &this.guard.headers {
+            headers.entry(name.clone()).or_insert_with(|| value.clone());
         }
         headers.insert(X_REQUEST_ID, this.request_id.clone());
         if let Some(started) = this.started {

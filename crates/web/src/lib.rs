@@ -4,18 +4,20 @@
 //! responses ([`Error`]). Handlers are thin: they parse input into validated types, call `db`
 //! (or `api-client`, `jobs`), and render JSON or a template.
 
+pub mod auth;
 mod config;
 mod error;
 mod extract;
 mod finish;
 mod middleware;
+mod page;
 mod problem;
 mod router;
 mod routes;
 mod state;
 mod templates;
 
-pub use config::WebConfig;
+pub use config::{SecurityConfig, WebConfig};
 pub use error::{Error, Result};
 pub use router::build as build_router;
 pub use state::{AppState, Parts as AppStateParts};

@@ -1,25 +1,94 @@
-//! The middleware stack, in one place. Every route and the fallback get all of it.
+//! The middleware stack, in one place. Every route and the fallback get all of [`apply`]; the
+//! routes that need to know who is asking also get [`sessions`].
 //!
 //! Order matters; the list below runs from the outermost layer (first to see a request, last to
 //! see its response) inwards.
 
-use axum::{Router, extract::DefaultBodyLimit, http::StatusCode};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+};
 use tower::ServiceBuilder;
-use tower_http::{compression::CompressionLayer, timeout::TimeoutLayer};
+use tower_http::{
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    timeout::TimeoutLayer,
+};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{Templates, WebConfig, finish::FinishLayer};
+use crate::{
+    AppState, Templates, WebConfig,
+    auth::{DbSessionStore, csrf},
+    finish::FinishLayer,
+};
+
+/// The layers of the routes that know who is asking (pages, the API, accounts; not `/health` or
+/// `/static`, which stay as cheap as possible): the session, outermost, then the CSRF check.
+pub(crate) fn sessions(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let security = &state.config.security;
+    let ttl = time::Duration::try_from(security.session_ttl).unwrap_or(time::Duration::WEEK);
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(security.session_cookie_name())
+        .with_secure(security.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(ttl));
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::protect,
+        ))
+        .layer(sessions)
+}
+
+/// CORS, only when origins are configured: browsers on those origins may call the API with a
+/// bearer token (never with cookies). With none configured no CORS header is ever sent, so
+/// other sites' scripts cannot read any response.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let origins: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        if origins.is_empty() {
+            return None;
+        }
+        AllowOrigin::list(origins)
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
 
 pub(crate) fn apply<S>(router: Router<S>, config: &WebConfig, templates: &Templates) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
+    // 0. Innermost of the global layers (it answers preflights itself): CORS, if configured.
+    let router = match cors(&config.security.cors_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
     let stack = ServiceBuilder::new()
         // 1. The request's lifecycle, outermost so it sees everything below: an id (or the
-        //    caller's `x-request-id`) and a span before anything logs; a panic anywhere below
+        //    caller's `x-request-id`) and a span before anything logs; a `Host` outside the
+        //    allowlist is refused before routing; a panic anywhere below
         //    becomes a logged, generic 500; every response gets the id, the security headers and,
         //    for errors, its body (problem+json under /api, an HTML page elsewhere), which also
         //    dresses the bare statuses of the layers below; one `finished` log line.
-        .layer(FinishLayer::new(templates.clone()))
+        .layer(FinishLayer::new(templates.clone(), &config.security))
         // 2. Compress what is worth compressing (tiny bodies are left alone).
         .layer(CompressionLayer::new())
         // 3. Bound the time a request may take.

@@ -96,3 +96,25 @@ async fn an_unreasonable_incoming_request_id_is_replaced() {
     let id = response.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a fresh UUID, not the 500-character value");
 }
+
+#[tokio::test]
+async fn a_500_from_a_panic_still_carries_every_security_header() {
+    let router = stack(Router::new().route("/boom", get(explode)));
+
+    let response = router
+        .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers();
+    for name in [
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "cross-origin-opener-policy",
+        "x-frame-options",
+    ] {
+        assert!(headers.contains_key(name), "{name} missing");
+    }
+}

@@ -13,12 +13,15 @@ use crate::{AppState, Error, middleware, routes};
 
 /// Builds the app's router. Tests and the `app` binary both call this, so they serve the same app.
 pub fn build(state: AppState) -> Router {
-    let router = Router::new()
+    let with_sessions = Router::new()
         .merge(routes::home::router())
-        .merge(routes::health::router())
+        .merge(routes::accounts::router())
         .merge(routes::products::router())
         .merge(routes::todos::router())
-        .merge(routes::jobs::router())
+        .merge(routes::jobs::router());
+    let router = Router::new()
+        .merge(middleware::sessions(with_sessions, &state))
+        .merge(routes::health::router())
         .merge(static_files(&state))
         .fallback(not_found);
     middleware::apply(router, &state.config, &state.templates).with_state(state)

@@ -8,8 +8,10 @@ use std::{collections::HashMap, fmt, net::SocketAddr, str::FromStr, time::Durati
 
 mod jobs;
 mod parse;
+mod security;
 
 pub use jobs::JobsConfig;
+pub use security::deploy_problems;
 
 use api_client::ApiClientConfig;
 use db::DbConfig;
@@ -54,6 +56,14 @@ pub const VARIABLES: &[&str] = &[
     "APP_MAIL_FROM",
     "APP_NOTIFY_EMAIL",
     "APP_DATA_DIR",
+    "APP_ALLOWED_HOSTS",
+    "APP_TRUSTED_ORIGINS",
+    "APP_CORS_ORIGINS",
+    "APP_SECURE_COOKIES",
+    "APP_SESSION_TTL_SECS",
+    "APP_HSTS_SECS",
+    "APP_AUTH_RATE_LIMIT",
+    "APP_AUTH_RATE_WINDOW_SECS",
     "RUST_LOG",
     "APP_LOG_FORMAT",
 ];
@@ -145,13 +155,23 @@ pub struct ConfigError(pub Vec<String>);
 impl Config {
     /// Reads the process environment, then `.env` in the working directory if there is one.
     pub fn from_env() -> Result<Self, ConfigError> {
+        match Self::from_env_with_errors()? {
+            (config, errors) if errors.is_empty() => Ok(config),
+            (_, errors) => Err(ConfigError(errors)),
+        }
+    }
+
+    /// Like [`Config::from_env`], but a bad value does not stop the reading: the configuration
+    /// (with defaults where values were bad) comes back beside the list of problems, so
+    /// `app check --deploy` can report everything at once. Fails only on an unreadable `.env`.
+    pub fn from_env_with_errors() -> Result<(Self, Vec<String>), ConfigError> {
         let dotenv = read_dotenv(".env")?;
-        Self::from_lookup(|key| {
+        Ok(Self::read(|key| {
             std::env::var(key)
                 .ok()
                 .map(|v| (v, Source::Environment))
                 .or_else(|| dotenv.get(key).map(|v| (v.clone(), Source::DotEnv)))
-        })
+        }))
     }
 
     /// Builds the configuration from explicit variables (tests use this).
@@ -163,6 +183,13 @@ impl Config {
     }
 
     fn from_lookup(lookup: impl Fn(&str) -> Option<(String, Source)>) -> Result<Self, ConfigError> {
+        match Self::read(lookup) {
+            (config, errors) if errors.is_empty() => Ok(config),
+            (_, errors) => Err(ConfigError(errors)),
+        }
+    }
+
+    fn read(lookup: impl Fn(&str) -> Option<(String, Source)>) -> (Self, Vec<String>) {
         let mut r = Reader {
             lookup: &lookup,
             errors: Vec::new(),
@@ -207,6 +234,7 @@ impl Config {
             } else {
                 defaults.static_max_age
             },
+            security: security::read(&mut r, env),
         };
 
         let mut db = DbConfig::new(
@@ -260,11 +288,7 @@ impl Config {
             jobs,
             sources: std::mem::take(&mut r.sources),
         };
-        if r.errors.is_empty() {
-            Ok(config)
-        } else {
-            Err(ConfigError(r.errors))
-        }
+        (config, r.errors)
     }
 
     /// The effective configuration, one `NAME = value (source)` line per variable, secrets hidden.
@@ -330,6 +354,7 @@ impl Config {
                 format!("{:?}", self.log_format).to_lowercase(),
             ),
         ];
+        rows.extend(security::describe(&self.web.security));
         rows.extend(self.jobs.describe());
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();

@@ -1,5 +1,7 @@
 //! Reading and checking the configuration.
 
+#![allow(clippy::unwrap_used, reason = "test code")]
+
 use super::*;
 
 fn errors(vars: &[(&str, &str)]) -> Vec<String> {
@@ -28,16 +30,78 @@ fn with_nothing_set_the_defaults_run_on_sqlite() {
 #[test]
 fn production_refuses_a_missing_default_or_short_secret_key() {
     let prod = ("APP_ENV", "production");
+    let hosts = ("APP_ALLOWED_HOSTS", "example.com");
     assert_eq!(
-        errors(&[prod]),
+        errors(&[prod, hosts]),
         vec!["APP_SECRET_KEY: required in production"]
     );
-    assert!(errors(&[prod, ("APP_SECRET_KEY", DEV_SECRET_KEY)])[0].contains("example/development"));
     assert!(
-        errors(&[prod, ("APP_SECRET_KEY", EXAMPLE_SECRET_KEY)])[0].contains("example/development")
+        errors(&[prod, hosts, ("APP_SECRET_KEY", DEV_SECRET_KEY)])[0]
+            .contains("example/development")
     );
-    assert!(errors(&[prod, ("APP_SECRET_KEY", "short")])[0].contains("at least 32"));
-    assert!(errors(&[prod, ("APP_SECRET_KEY", &"k".repeat(32))]).is_empty());
+    assert!(
+        errors(&[prod, hosts, ("APP_SECRET_KEY", EXAMPLE_SECRET_KEY)])[0]
+            .contains("example/development")
+    );
+    assert!(errors(&[prod, hosts, ("APP_SECRET_KEY", "short")])[0].contains("at least 32"));
+    assert!(errors(&[prod, hosts, ("APP_SECRET_KEY", &"k".repeat(32))]).is_empty());
+}
+
+#[test]
+fn production_needs_allowed_hosts_and_defaults_to_secure_cookies_and_hsts() {
+    let prod = ("APP_ENV", "production");
+    let key = ("APP_SECRET_KEY", "k".repeat(32));
+    let key = (key.0, key.1.as_str());
+    let problems = errors(&[prod, key]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("APP_ALLOWED_HOSTS: required in production"));
+
+    let config =
+        Config::from_vars([prod, key, ("APP_ALLOWED_HOSTS", "a.example, b.example")]).unwrap();
+    let security = &config.web.security;
+    assert_eq!(security.allowed_hosts, vec!["a.example", "b.example"]);
+    assert!(security.secure_cookies);
+    assert_eq!(security.session_cookie_name(), "__Host-session");
+    assert!(security.hsts_max_age.is_some());
+    assert!(
+        deploy_problems(&config).is_empty(),
+        "{:?}",
+        deploy_problems(&config)
+    );
+
+    let dev = Config::from_vars([]).unwrap();
+    assert!(!dev.web.security.secure_cookies);
+    assert_eq!(dev.web.security.session_cookie_name(), "session");
+    assert!(dev.web.security.hsts_max_age.is_none());
+}
+
+#[test]
+fn the_deploy_check_names_every_problem_of_a_development_config() {
+    let config = Config::from_vars([("APP_CORS_ORIGINS", "*")]).unwrap();
+    let problems = deploy_problems(&config).join("\n");
+    for needle in [
+        "APP_ENV is development",
+        "APP_SECRET_KEY",
+        "APP_ALLOWED_HOSTS is empty",
+        "APP_SECURE_COOKIES is false",
+        "APP_HSTS_SECS is off",
+        "APP_CORS_ORIGINS is `*`",
+    ] {
+        assert!(
+            problems.contains(needle),
+            "missing {needle:?} in:\n{problems}"
+        );
+    }
+}
+
+#[test]
+fn origins_must_be_scheme_and_host() {
+    let problems = errors(&[(
+        "APP_TRUSTED_ORIGINS",
+        "https://ok.example, evil.example/path",
+    )]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("not an origin"));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use crate::helpers::TestDatabase;
 
 /// Runs `app` in an empty folder (so no `.env` is picked up) with exactly these variables.
-fn app(args: &[&str], vars: &[(&str, &str)]) -> Output {
+pub fn app(args: &[&str], vars: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_app"))
         .args(args)
@@ -31,6 +31,7 @@ fn check_prints_the_config_with_secrets_hidden() {
         &[
             ("APP_ENV", "production"),
             ("APP_SECRET_KEY", "s3cret-s3cret-s3cret-s3cret-s3cret-42"),
+            ("APP_ALLOWED_HOSTS", "example.com"),
             ("DATABASE_URL", "postgres://app:hunter2@db:5432/app"),
         ],
     );

@@ -4,18 +4,32 @@
 //! The database is a temporary SQLite file, or, when `TEST_DATABASE_URL` points at a PostgreSQL
 //! server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`), a fresh database on that server,
 //! dropped when the test ends. Set `TEST_LOG=1` to see the app's logs.
+//!
+//! The app starts with one administrator, [`ADMIN_EMAIL`], signed in on `client` (a cookie jar
+//! that sends this site's `Origin`), and an API token for it that the JSON helpers send. Tests of
+//! anonymous or other users use [`TestApp::anonymous`] and [`TestApp::sign_up`].
 
-use std::{path::PathBuf, sync::Once};
+use std::{
+    path::PathBuf,
+    sync::{Once, OnceLock},
+};
 
 use app::{Application, Config};
 use reqwest::{Response, StatusCode, header};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
 
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin password 123";
+
 pub struct TestApp {
     pub address: String,
-    /// Does not follow redirects, so tests see the 303s.
+    /// Signed in as the administrator; does not follow redirects, so tests see the 303s.
     pub client: reqwest::Client,
+    /// The administrator's API token, sent by the JSON helpers.
+    pub token: String,
+    /// The CSRF token of `client`'s session, added to forms by [`TestApp::post_form`].
+    pub csrf: String,
     /// The app's own pool.
     pub db: DatabaseConnection,
     /// Dropped with the app: a PostgreSQL test database is dropped then.
@@ -36,16 +50,92 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let address = format!("http://{}", application.addr());
     let db = application.db().clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a reqwest client");
+    let admin = create_user(&db, ADMIN_EMAIL, true).await;
+    let token = create_token(&db, admin.id, "tests").await;
+    let client = browser(&address);
+    let csrf = sign_in(&client, &address, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     TestApp {
         address,
         client,
+        token,
+        csrf,
         db,
         _database: database,
     }
+}
+
+/// A client like a browser on this site: keeps cookies, sends `Origin`, does not follow redirects.
+pub fn browser(address: &str) -> reqwest::Client {
+    let mut headers = header::HeaderMap::new();
+    headers.insert(
+        header::ORIGIN,
+        header::HeaderValue::from_str(address).expect("an origin"),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .expect("a reqwest client")
+}
+
+/// Hashing costs tens of milliseconds: the test password is hashed once per test binary.
+pub fn password_hash(password: &str) -> String {
+    static HASHES: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+        OnceLock::new();
+    let hashes = HASHES.get_or_init(Default::default);
+    let mut hashes = hashes.lock().unwrap();
+    hashes
+        .entry(password.to_owned())
+        .or_insert_with(|| web::auth::password::hash_blocking(password).unwrap())
+        .clone()
+}
+
+/// A user with the password [`ADMIN_PASSWORD`], straight into the database.
+pub async fn create_user(db: &DatabaseConnection, email: &str, is_admin: bool) -> db::users::User {
+    let email = db::users::Email::parse(email).unwrap();
+    let hash = tokio::task::spawn_blocking(|| password_hash(ADMIN_PASSWORD))
+        .await
+        .unwrap();
+    db::users::create(db, &email, &hash, is_admin)
+        .await
+        .unwrap()
+}
+
+pub async fn create_token(db: &DatabaseConnection, user_id: i64, name: &str) -> String {
+    use web::auth::tokens;
+    let token = tokens::new_api_token().unwrap();
+    db::api_tokens::create(
+        db,
+        user_id,
+        name,
+        &tokens::hash_api_token(&token),
+        &tokens::display_prefix(&token),
+    )
+    .await
+    .unwrap();
+    token
+}
+
+/// Signs `client` in through the JSON endpoint; returns the session's CSRF token.
+pub async fn sign_in(
+    client: &reqwest::Client,
+    address: &str,
+    email: &str,
+    password: &str,
+) -> String {
+    let response = client
+        .post(format!("{address}/api/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(response.status(), StatusCode::OK, "signing in as {email}");
+    let body: Value = response.json().await.expect("JSON body");
+    body["csrf_token"]
+        .as_str()
+        .expect("a CSRF token")
+        .to_owned()
 }
 
 pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
@@ -85,6 +175,24 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// The app's database URL (for running the `app` binary against it).
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
+    /// A client with no cookies: a visitor who is not signed in.
+    pub fn anonymous(&self) -> reqwest::Client {
+        browser(&self.address)
+    }
+
+    /// A new (non-admin) user signed in on a new browser: `(client, csrf token, user)`.
+    pub async fn sign_up(&self, email: &str) -> (reqwest::Client, String, db::users::User) {
+        let user = create_user(&self.db, email, false).await;
+        let client = self.anonymous();
+        let csrf = sign_in(&client, &self.address, email, ADMIN_PASSWORD).await;
+        (client, csrf, user)
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.send_json(reqwest::Method::POST, path, body).await
     }
@@ -96,6 +204,7 @@ impl TestApp {
     async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> Response {
         self.client
             .request(method, self.url(path))
+            .bearer_auth(&self.token)
             .json(body)
             .send()
             .await
@@ -105,15 +214,19 @@ impl TestApp {
     pub async fn delete(&self, path: &str) -> Response {
         self.client
             .delete(self.url(path))
+            .bearer_auth(&self.token)
             .send()
             .await
             .expect("request sent")
     }
 
+    /// Posts a form as the signed-in browser, with the session's CSRF token added.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let mut form = form.to_vec();
+        form.push(("csrf_token", &self.csrf));
         self.client
             .post(self.url(path))
-            .form(form)
+            .form(&form)
             .send()
             .await
             .expect("request sent")

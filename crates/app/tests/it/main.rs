@@ -23,5 +23,6 @@ mod products_api;
 mod products_bad_input;
 mod products_pages;
 mod products_stats;
+mod security;
 mod todos;
 mod transactions;

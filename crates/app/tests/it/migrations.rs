@@ -73,6 +73,7 @@ async fn fresh_empties_the_database_and_production_needs_yes() {
         &[
             ("APP_ENV", "production"),
             ("APP_SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            ("APP_ALLOWED_HOSTS", "localhost"),
         ],
     );
     let refused = commands::migrate(

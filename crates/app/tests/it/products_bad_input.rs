@@ -10,7 +10,11 @@ async fn post_raw(
     content_type: Option<&str>,
     body: impl Into<reqwest::Body>,
 ) -> reqwest::Response {
-    let mut request = app.client.post(app.url("/api/products")).body(body);
+    let mut request = app
+        .client
+        .post(app.url("/api/products"))
+        .bearer_auth(&app.token)
+        .body(body);
     if let Some(ct) = content_type {
         request = request.header(header::CONTENT_TYPE, ct);
     }
@@ -193,6 +197,7 @@ async fn a_method_a_route_does_not_accept_is_405_with_allow() {
     let response = app
         .client
         .put(app.url("/api/products"))
+        .bearer_auth(&app.token)
         .send()
         .await
         .unwrap();

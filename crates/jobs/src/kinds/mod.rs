@@ -4,11 +4,13 @@
 mod export_products;
 mod product_created_email;
 mod purge_finished;
+mod purge_sessions;
 mod warm_todos;
 
 pub use export_products::{ExportProducts, export_path};
 pub use product_created_email::ProductCreatedEmail;
 pub use purge_finished::PurgeFinished;
+pub use purge_sessions::PurgeSessions;
 pub use warm_todos::WarmTodos;
 
 use crate::{Queue, Result, Runner, Services, WorkerConfig};
@@ -21,5 +23,7 @@ pub fn runner(queue: Queue, services: Services, config: WorkerConfig) -> Result<
         // Every five minutes, keep the first todos hot in the API client's cache.
         .schedule("warm_todos", "*/5 * * * *", &WarmTodos::default())?
         // Every night at 03:17 UTC, drop finished jobs and exports older than a week.
-        .schedule("purge_finished", "17 3 * * *", &PurgeFinished::default())
+        .schedule("purge_finished", "17 3 * * *", &PurgeFinished::default())?
+        // Every hour, drop expired sessions and old rate-limit counters.
+        .schedule("purge_sessions", "41 * * * *", &PurgeSessions::default())
 }

@@ -2,14 +2,13 @@
 
 use axum::{Router, extract::State, response::Html, routing::get};
 
-use crate::{AppState, Result, Templates};
+use crate::{AppState, Result, page::Page};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/", get(home))
 }
 
-async fn home(State(templates): State<Templates>) -> Result<Html<String>> {
-    let mut context = tera::Context::new();
-    context.insert("version", env!("CARGO_PKG_VERSION"));
-    templates.page("home.html", &context)
+async fn home(State(state): State<AppState>, mut page: Page) -> Result<Html<String>> {
+    page.insert("version", env!("CARGO_PKG_VERSION"));
+    page.render(&state.templates, "home.html")
 }

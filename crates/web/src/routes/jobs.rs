@@ -1,6 +1,12 @@
 //! `/jobs`: the background-job dashboard, each job's page with retry/cancel, the export
-//! download, and `GET /api/jobs/{id}`. (Admin-only once users exist.)
+//! download, and `GET /api/jobs/{id}`. Admins only.
 
+use crate::{
+    AppState, Error, Result,
+    auth::RequireAdmin,
+    extract::{Json, Path},
+    page::Page,
+};
 use axum::{
     Router,
     body::Body,
@@ -10,12 +16,6 @@ use axum::{
     routing::{get, post},
 };
 use jobs::{Job, JobRecord, ListFilter, State as JobState, kinds::ExportProducts};
-use tera::Context;
-
-use crate::{
-    AppState, Error, Result,
-    extract::{Json, Path},
-};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -28,7 +28,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/jobs/{id}", get(show_json))
 }
 
-async fn dashboard(State(state): State<AppState>) -> Result<Html<String>> {
+async fn dashboard(
+    State(state): State<AppState>,
+    _: RequireAdmin,
+    mut page: Page,
+) -> Result<Html<String>> {
     let queue = &state.jobs;
     let counts = queue.counts().await?;
     let recent = queue
@@ -44,43 +48,58 @@ async fn dashboard(State(state): State<AppState>) -> Result<Html<String>> {
             ..ListFilter::default()
         })
         .await?;
-    let mut context = Context::new();
     let counts: Vec<_> = counts
         .iter()
         .map(|(state, n)| serde_json::json!({ "state": state, "count": n }))
         .collect();
-    context.insert("counts", &counts);
-    context.insert("recent", &recent);
-    context.insert("failing", &failing);
-    state.templates.page("jobs/index.html", &context)
+    page.insert("counts", &counts);
+    page.insert("recent", &recent);
+    page.insert("failing", &failing);
+    page.render(&state.templates, "jobs/index.html")
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Html<String>> {
+async fn show(
+    State(state): State<AppState>,
+    _: RequireAdmin,
+    mut page: Page,
+    Path(id): Path<i64>,
+) -> Result<Html<String>> {
     let job = state.jobs.get(id).await?;
-    let mut context = Context::new();
-    context.insert("download", &has_download(&state, &job).await);
-    context.insert("job", &job);
-    context.insert("can_retry", &job.state.can_retry());
-    context.insert("can_cancel", &job.state.can_cancel());
-    state.templates.page("jobs/show.html", &context)
+    page.insert("download", &has_download(&state, &job).await);
+    page.insert("job", &job);
+    page.insert("can_retry", &job.state.can_retry());
+    page.insert("can_cancel", &job.state.can_cancel());
+    page.render(&state.templates, "jobs/show.html")
 }
 
-async fn show_json(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<JobRecord>> {
+async fn show_json(
+    State(state): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<i64>,
+) -> Result<Json<JobRecord>> {
     Ok(Json(state.jobs.get(id).await?))
 }
 
-async fn retry(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Redirect> {
+async fn retry(
+    State(state): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<i64>,
+) -> Result<Redirect> {
     state.jobs.retry(id).await?;
     Ok(Redirect::to(&format!("/jobs/{id}")))
 }
 
-async fn cancel(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Redirect> {
+async fn cancel(
+    State(state): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<i64>,
+) -> Result<Redirect> {
     state.jobs.cancel(id).await?;
     Ok(Redirect::to(&format!("/jobs/{id}")))
 }
 
 /// `POST /products/export`: start an export and follow it on its job page.
-async fn export(State(state): State<AppState>) -> Result<Redirect> {
+async fn export(State(state): State<AppState>, _: RequireAdmin) -> Result<Redirect> {
     let enqueued = state.jobs.enqueue(&state.db, &ExportProducts {}).await?;
     Ok(Redirect::to(&format!("/jobs/{}", enqueued.id)))
 }
@@ -94,7 +113,11 @@ async fn has_download(state: &AppState, job: &JobRecord) -> bool {
 }
 
 /// The file a finished export wrote, streamed from disk.
-async fn download(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response> {
+async fn download(
+    State(state): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<i64>,
+) -> Result<Response> {
     let job = state.jobs.get(id).await?;
     if job.kind != ExportProducts::NAME {
         return Err(Error::NotFound(format!(

@@ -1,5 +1,6 @@
 //! One module per resource, each ending in `pub(crate) fn router() -> Router<AppState>`.
 
+pub(crate) mod accounts;
 pub(crate) mod health;
 pub(crate) mod home;
 pub(crate) mod jobs;

@@ -52,17 +52,17 @@ async fn api(
 
 async fn page(
     State(state): State<AppState>,
+    mut page: crate::page::Page,
     Query(params): Query<SummaryParams>,
 ) -> Result<Html<String>> {
     let raw = params.ids.unwrap_or_else(|| "1,2,3".to_owned());
-    let mut context = tera::Context::new();
-    context.insert("ids", &raw);
+    page.insert("ids", &raw);
     match parse_ids(&raw) {
-        Ok(ids) => context.insert("summary", &fetch(&state.api, ids).await),
-        Err(Error::BadRequest(message)) => context.insert("invalid", &message),
+        Ok(ids) => page.insert("summary", &fetch(&state.api, ids).await),
+        Err(Error::BadRequest(message)) => page.insert("invalid", &message),
         Err(other) => return Err(other),
     }
-    state.templates.page("todos/index.html", &context)
+    page.render(&state.templates, "todos/index.html")
 }
 
 /// Fetches every id concurrently; the results come back in the order the ids were given.

@@ -1,4 +1,5 @@
-//! `/api/products`: list, show, create, update (with optimistic locking), delete.
+//! `/api/products`: list, show, create, update (with optimistic locking), delete. Reading is
+//! open; writing needs a user (a bearer token, or the session cookie plus the CSRF header).
 
 use axum::{
     Router,
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AppState, Error, Result,
+    auth::RequireUser,
     extract::{Json, Path, Query},
 };
 
@@ -75,6 +77,7 @@ struct CreateProduct {
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
+    _: RequireUser,
     Json(input): Json<CreateProduct>,
 ) -> Result<Response> {
     let new = NewProduct::parse(&input.name, input.price_cents).map_err(Error::Validation)?;
@@ -100,6 +103,7 @@ struct UpdateProduct {
 #[tracing::instrument(skip_all, fields(id))]
 async fn update(
     State(db): State<DatabaseConnection>,
+    _: RequireUser,
     Path(id): Path<i64>,
     Json(input): Json<UpdateProduct>,
 ) -> Result<Json<Product>> {
@@ -120,6 +124,7 @@ struct DeleteParams {
 #[tracing::instrument(skip_all, fields(id))]
 async fn destroy(
     State(db): State<DatabaseConnection>,
+    _: RequireUser,
     Path(id): Path<i64>,
     Query(params): Query<DeleteParams>,
 ) -> Result<StatusCode> {

@@ -1,8 +1,6 @@
 //! `/products`: the HTML pages. Forms re-render with field errors and the user's input kept;
 //! successful writes redirect (303) so a refresh never re-submits.
 
-use std::collections::BTreeMap;
-
 use axum::{
     Router,
     extract::State,
@@ -12,12 +10,13 @@ use axum::{
 };
 use db::{FieldErrors, products};
 use serde::Deserialize;
-use tera::Context;
 
 use super::form::ProductForm;
 use crate::{
     AppState, Error, Result, Templates,
+    auth::{RequireUser, session::flash},
     extract::{Form, Path, Query},
+    page::{Page, first_error_per_field},
 };
 
 const PER_PAGE: u64 = 20;
@@ -38,39 +37,43 @@ struct PageParams {
 
 async fn index(
     State(state): State<AppState>,
+    mut page: Page,
     Query(params): Query<PageParams>,
 ) -> Result<Html<String>> {
-    let page = params.page.unwrap_or(1);
-    if page == 0 {
+    let number = params.page.unwrap_or(1);
+    if number == 0 {
         return Err(Error::BadRequest("Pages are numbered from 1.".into()));
     }
-    let offset = (page - 1).saturating_mul(PER_PAGE);
+    let offset = (number - 1).saturating_mul(PER_PAGE);
     let list = products::list(&state.db, PER_PAGE, offset).await?;
     let pages = list.total.div_ceil(PER_PAGE).max(1);
-    if page > pages {
+    if number > pages {
         return Err(Error::NotFound(format!(
-            "There is no page {page}: the list has {pages} page{}.",
+            "There is no page {number}: the list has {pages} page{}.",
             if pages == 1 { "" } else { "s" }
         )));
     }
-    let mut context = Context::new();
-    context.insert("products", &list.items);
-    context.insert("total", &list.total);
-    context.insert("page", &page);
-    context.insert("pages", &pages);
-    state.templates.page("products/index.html", &context)
+    page.insert("products", &list.items);
+    page.insert("total", &list.total);
+    page.insert("page", &number);
+    page.insert("pages", &pages);
+    page.render(&state.templates, "products/index.html")
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Html<String>> {
+async fn show(
+    State(state): State<AppState>,
+    mut page: Page,
+    Path(id): Path<i64>,
+) -> Result<Html<String>> {
     let product = products::get(&state.db, id).await?;
-    let mut context = Context::new();
-    context.insert("product", &product);
-    state.templates.page("products/show.html", &context)
+    page.insert("product", &product);
+    page.render(&state.templates, "products/show.html")
 }
 
-async fn new(State(templates): State<Templates>) -> Result<Html<String>> {
+async fn new(State(state): State<AppState>, _: RequireUser, page: Page) -> Result<Html<String>> {
     form_page(
-        &templates,
+        page,
+        &state.templates,
         "products/new.html",
         &ProductForm::default(),
         None,
@@ -78,24 +81,51 @@ async fn new(State(templates): State<Templates>) -> Result<Html<String>> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn create(State(state): State<AppState>, Form(form): Form<ProductForm>) -> Result<Response> {
+async fn create(
+    State(state): State<AppState>,
+    _: RequireUser,
+    page: Page,
+    Form(form): Form<ProductForm>,
+) -> Result<Response> {
     let new = match form.parse() {
         Ok(new) => new,
-        Err(errors) => return invalid_form(&state.templates, "products/new.html", &form, &errors),
+        Err(errors) => {
+            let page = form_page(
+                page,
+                &state.templates,
+                "products/new.html",
+                &form,
+                Some(&errors),
+            )?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
     };
     let product = super::create_and_notify(&state, new).await?;
+    flash(
+        page.session(),
+        "success",
+        format!("Product “{}” created.", product.name),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/products/{}", product.id)).into_response())
 }
 
-async fn edit(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Html<String>> {
+async fn edit(
+    State(state): State<AppState>,
+    _: RequireUser,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Html<String>> {
     let product = products::get(&state.db, id).await?;
     let form = ProductForm::from_product(&product);
-    edit_page(&state.templates, &product, &form, None, None)
+    edit_page(page, &state.templates, &product, &form, None, None)
 }
 
 #[tracing::instrument(skip_all, fields(id))]
 async fn update(
     State(state): State<AppState>,
+    _: RequireUser,
+    page: Page,
     Path(id): Path<i64>,
     Form(form): Form<ProductForm>,
 ) -> Result<Response> {
@@ -105,19 +135,34 @@ async fn update(
         Err(errors) => {
             // Only a re-rendered form needs the product; a save reads it inside its transaction.
             let product = products::get(&state.db, id).await?;
-            let page = edit_page(&state.templates, &product, &form, Some(&errors), None)?;
+            let page = edit_page(page, &state.templates, &product, &form, Some(&errors), None)?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
     match products::update(&state.db, id, version, new.into()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/products/{id}")).into_response()),
+        Ok(product) => {
+            flash(
+                page.session(),
+                "success",
+                format!("Product “{}” saved.", product.name),
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/products/{id}")).into_response())
+        }
         Err(db::Error::StaleVersion { .. }) => {
             // Keep what the user typed, but move the form to the current version and show what
             // changed, so saving again is a deliberate choice.
             let current = products::get(&state.db, id).await?;
             let mut form = form;
             form.version = current.version.to_string();
-            let page = edit_page(&state.templates, &current, &form, None, Some(&current))?;
+            let page = edit_page(
+                page,
+                &state.templates,
+                &current,
+                &form,
+                None,
+                Some(&current),
+            )?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(other) => Err(other.into()),
@@ -126,10 +171,12 @@ async fn update(
 
 async fn confirm_delete(
     State(state): State<AppState>,
+    _: RequireUser,
+    page: Page,
     Path(id): Path<i64>,
 ) -> Result<Html<String>> {
     let product = products::get(&state.db, id).await?;
-    delete_page(&state.templates, &product, false)
+    delete_page(page, &state.templates, &product, false)
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,15 +188,20 @@ struct DeleteForm {
 #[tracing::instrument(skip_all, fields(id))]
 async fn destroy(
     State(state): State<AppState>,
+    _: RequireUser,
+    page: Page,
     Path(id): Path<i64>,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response> {
     let version = form.version.trim().parse::<i32>().ok();
     match products::delete(&state.db, id, version).await {
-        Ok(()) => Ok(Redirect::to("/products").into_response()),
+        Ok(()) => {
+            flash(page.session(), "success", "Product deleted.").await?;
+            Ok(Redirect::to("/products").into_response())
+        }
         Err(db::Error::StaleVersion { .. }) => {
             let current = products::get(&state.db, id).await?;
-            let page = delete_page(&state.templates, &current, true)?;
+            let page = delete_page(page, &state.templates, &current, true)?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(other) => Err(other.into()),
@@ -157,64 +209,40 @@ async fn destroy(
 }
 
 fn form_page(
+    mut page: Page,
     templates: &Templates,
     template: &str,
     form: &ProductForm,
     errors: Option<&FieldErrors>,
 ) -> Result<Html<String>> {
-    let mut context = Context::new();
-    context.insert("form", form);
-    context.insert(
+    page.insert("form", form);
+    page.insert(
         "errors",
         &errors.map(first_error_per_field).unwrap_or_default(),
     );
-    templates.page(template, &context)
-}
-
-fn invalid_form(
-    templates: &Templates,
-    template: &str,
-    form: &ProductForm,
-    errors: &FieldErrors,
-) -> Result<Response> {
-    let page = form_page(templates, template, form, Some(errors))?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    page.render(templates, template)
 }
 
 fn edit_page(
+    mut page: Page,
     templates: &Templates,
     product: &products::Product,
     form: &ProductForm,
     errors: Option<&FieldErrors>,
     changed_meanwhile: Option<&products::Product>,
 ) -> Result<Html<String>> {
-    let mut context = Context::new();
-    context.insert("product", product);
-    context.insert("form", form);
-    context.insert(
-        "errors",
-        &errors.map(first_error_per_field).unwrap_or_default(),
-    );
-    context.insert("conflict", &changed_meanwhile);
-    templates.page("products/edit.html", &context)
+    page.insert("product", product);
+    page.insert("conflict", &changed_meanwhile);
+    form_page(page, templates, "products/edit.html", form, errors)
 }
 
 fn delete_page(
+    mut page: Page,
     templates: &Templates,
     product: &products::Product,
     changed_meanwhile: bool,
 ) -> Result<Html<String>> {
-    let mut context = Context::new();
-    context.insert("product", product);
-    context.insert("conflict", &changed_meanwhile);
-    templates.page("products/delete.html", &context)
-}
-
-/// `{field: message}` for the template, one message per field.
-fn first_error_per_field(errors: &FieldErrors) -> BTreeMap<&'static str, &str> {
-    let mut map = BTreeMap::new();
-    for e in errors.iter() {
-        map.entry(e.field).or_insert(e.message.as_str());
-    }
-    map
+    page.insert("product", product);
+    page.insert("conflict", &changed_meanwhile);
+    page.render(templates, "products/delete.html")
 }

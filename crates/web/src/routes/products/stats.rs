@@ -4,7 +4,7 @@
 use axum::{Router, extract::State, response::Html, routing::get};
 use db::products::{self, PriceStats};
 
-use crate::{AppState, Result, extract::Json};
+use crate::{AppState, Result, extract::Json, page::Page};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -25,11 +25,10 @@ async fn api(State(state): State<AppState>) -> Result<Json<PriceStats>> {
     Ok(Json(report(&state).await?))
 }
 
-async fn page(State(state): State<AppState>) -> Result<Html<String>> {
+async fn page(State(state): State<AppState>, mut page: Page) -> Result<Html<String>> {
     let stats = report(&state).await?;
     let tallest = stats.histogram.iter().map(|b| b.count).max().unwrap_or(0);
-    let mut context = tera::Context::new();
-    context.insert("stats", &stats);
-    context.insert("tallest", &tallest);
-    state.templates.page("products/stats.html", &context)
+    page.insert("stats", &stats);
+    page.insert("tallest", &tallest);
+    page.render(&state.templates, "products/stats.html")
 }

@@ -1,0 +1,200 @@
+//! S2: unsafe requests with the session cookie need the session's CSRF token and a same-site
+//! `Origin`; S14: CORS is closed unless configured.
+
+use reqwest::{StatusCode, header};
+use serde_json::json;
+
+use crate::helpers::{ADMIN_PASSWORD, html, problem, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn s2_a_form_without_a_token_or_with_another_sessions_token_is_refused() {
+    let app = spawn_app().await;
+    let (_, other_csrf, _) = app.sign_up("other@example.com").await;
+    let post = |token: Option<&str>| {
+        let mut form = vec![("name", "Forged"), ("price", "1")];
+        if let Some(token) = token {
+            form.push(("csrf_token", token));
+        }
+        app.client.post(app.url("/products")).form(&form).send()
+    };
+
+    let missing = html(post(None).await.unwrap(), StatusCode::FORBIDDEN).await;
+    let foreign = html(
+        post(Some(&other_csrf)).await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let ok = post(Some(&app.csrf)).await.unwrap();
+
+    assert!(missing.contains("no CSRF token"), "{missing}");
+    assert!(foreign.contains("does not match"), "{foreign}");
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.product_count().await,
+        1,
+        "only the request with the right token wrote"
+    );
+}
+
+#[tokio::test]
+async fn s2_a_cross_site_origin_is_refused_even_with_the_right_token() {
+    let app = spawn_app().await;
+    // A cookie jar that sends no `Origin` of its own, so each request names its own.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let csrf = crate::helpers::sign_in(
+        &client,
+        &app.address,
+        crate::helpers::ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+    )
+    .await;
+
+    for (name, value) in [
+        (header::ORIGIN, "https://evil.example"),
+        (header::REFERER, "https://evil.example/page"),
+        (header::ORIGIN, "null"),
+    ] {
+        let response = client
+            .post(app.url("/api/products"))
+            .header(name.clone(), value)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({ "name": "Forged", "price_cents": 1 }))
+            .send()
+            .await
+            .unwrap();
+        let body = problem(response, StatusCode::FORBIDDEN).await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("Cross-site"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.product_count().await, 0);
+}
+
+#[tokio::test]
+async fn s2_the_header_token_works_for_fetch_and_the_token_rotates_at_login() {
+    let app = spawn_app().await;
+    let browser = app.anonymous();
+    let form = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let before = super::form_token(&form);
+
+    let login = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("email", crate::helpers::ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("csrf_token", &before),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let me: serde_json::Value = browser
+        .get(app.url("/api/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let after = me["csrf_token"].as_str().unwrap().to_owned();
+    assert_ne!(before, after, "a new token at login");
+
+    let with = |token: &str| {
+        browser
+            .post(app.url("/api/products"))
+            .header("x-csrf-token", token)
+            .json(&json!({ "name": "Fetched", "price_cents": 1 }))
+            .send()
+    };
+    problem(with(&before).await.unwrap(), StatusCode::FORBIDDEN).await;
+    assert_eq!(with(&after).await.unwrap().status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn s2_safe_methods_never_change_state() {
+    let app = spawn_app().await;
+    let id = app.create_product("Kept", 100).await["id"]
+        .as_i64()
+        .unwrap();
+
+    for path in [
+        format!("/products/{id}/delete"),
+        format!("/jobs/{id}/cancel"),
+        "/logout".to_owned(),
+    ] {
+        let response = app.get(&path).await;
+        assert_ne!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{path}"
+        );
+    }
+
+    assert_eq!(
+        app.product_count().await,
+        1,
+        "GET of the delete page only asks"
+    );
+    assert_eq!(
+        app.get("/api/auth/me").await.status(),
+        StatusCode::OK,
+        "GET /logout did not sign out"
+    );
+}
+
+#[tokio::test]
+async fn s14_cors_is_closed_unless_origins_are_configured() {
+    let closed = spawn_app().await;
+    let open = spawn_app_with(&[("APP_CORS_ORIGINS", "https://app.example")]).await;
+    let preflight = |app: &crate::helpers::TestApp, origin: &str| {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, app.url("/api/products"))
+            .header(header::ORIGIN, origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    let get = |app: &crate::helpers::TestApp, origin: &str| {
+        reqwest::Client::new()
+            .get(app.url("/api/products"))
+            .header(header::ORIGIN, origin)
+            .send()
+    };
+
+    for response in [
+        preflight(&closed, "https://app.example").await.unwrap(),
+        get(&closed, "https://evil.example").await.unwrap(),
+    ] {
+        assert!(
+            !response
+                .headers()
+                .contains_key("access-control-allow-origin")
+        );
+    }
+    let allowed = preflight(&open, "https://app.example").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    assert!(
+        !allowed
+            .headers()
+            .contains_key("access-control-allow-credentials")
+    );
+    let other = get(&open, "https://evil.example").await.unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}

@@ -1,0 +1,31 @@
+//! Issue 6's security checklist, S1–S17: accounts and sessions, CSRF, headers, abuse and leaks.
+//! S11 (a panic leaks nothing) and S16 (the request deadline) are in `web`'s middleware tests,
+//! where a route that panics or never answers can be mounted.
+
+mod accounts;
+mod csrf;
+mod deploy;
+mod headers;
+mod inputs;
+mod rate_limits;
+mod sessions;
+
+use reqwest::{Response, header};
+
+/// The CSRF token in a page's form.
+pub fn form_token(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).expect("a CSRF field") + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The `Set-Cookie` header that sets the session cookie, if the response has one.
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("session=") || v.starts_with("__Host-session="))
+        .map(str::to_owned)
+}

@@ -1,0 +1,28 @@
+//! Every hour: delete expired sessions and rate-limit counters whose window is long over, so
+//! neither table grows with every visitor.
+
+use crate::{BoxError, Job, JobContext, Services};
+
+/// Counters are kept a day: longer than any sensible rate-limit window.
+const KEEP_RATE_LIMITS: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct PurgeSessions {}
+
+impl Job for PurgeSessions {
+    const NAME: &'static str = "purge_sessions";
+    const MAX_ATTEMPTS: i32 = 3;
+    type Context = Services;
+
+    fn unique_key(&self) -> Option<String> {
+        Some(Self::NAME.to_owned())
+    }
+
+    async fn run(&self, ctx: JobContext<Services>) -> Result<(), BoxError> {
+        let now = ctx.app.queue.clock().now();
+        let sessions = db::sessions::delete_expired(&ctx.app.db, now).await?;
+        let counters = db::rate_limits::delete_stale(&ctx.app.db, now - KEEP_RATE_LIMITS).await?;
+        tracing::info!(sessions, counters, "purged expired sessions");
+        Ok(())
+    }
+}

@@ -1,0 +1,206 @@
+//! Cross-site request forgery protection for requests authenticated by the session cookie.
+//!
+//! An unsafe request (anything but GET, HEAD, OPTIONS, TRACE) passes when:
+//! - it carries `Authorization` (a bearer token is not sent by browsers on their own, so CSRF
+//!   does not apply; the token itself is checked by the auth extractors), or
+//! - its `Origin` (or, without one, its `Referer`) names this site or a trusted origin, and it
+//!   carries the session's CSRF token in the `x-csrf-token` header or a `csrf_token` form field.
+//!
+//! One exception: an `/api` request with no session cookie has no ambient authority for an
+//! attacker to borrow, so it goes on to the handler, which answers 401 if it needs a user (its
+//! JSON body also needs a `Content-Type` that cross-site forms cannot send).
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderName, Method, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use tower_sessions::Session;
+
+use super::{session, tokens};
+use crate::{AppState, Error, problem::is_api};
+
+pub const HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
+pub const FORM_FIELD: &str = "csrf_token";
+
+pub(crate) async fn protect(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if is_safe(request.method()) || request.headers().contains_key(header::AUTHORIZATION) {
+        return next.run(request).await;
+    }
+    match check(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
+    check_origin(request.headers(), &state.config.security.trusted_origins)?;
+    let session = request
+        .extensions()
+        .get::<Session>()
+        .cloned()
+        .ok_or_else(|| Error::internal("the CSRF check runs inside the session layer"))?;
+    if session.id().is_none() && is_api(request.uri().path()) {
+        return Ok(request);
+    }
+    let Some(expected) = session::existing_csrf_token(&session).await? else {
+        return Err(Error::Forbidden(
+            "This form has expired (no session, or cookies are blocked). Reload the page and try again.".into(),
+        ));
+    };
+    let (request, sent) = sent_token(request, state.config.body_limit).await?;
+    match sent {
+        Some(sent) if tokens::same_secret(&sent, &expected) => Ok(request),
+        Some(_) => Err(Error::Forbidden(
+            "The CSRF token does not match this session. Reload the page and try again.".into(),
+        )),
+        None => Err(Error::Forbidden(format!(
+            "This request has no CSRF token: forms send a `{FORM_FIELD}` field, scripts the `{HEADER}` header."
+        ))),
+    }
+}
+
+/// The `Origin` (or `Referer`) must be this site (the `Host` the request came to, which the host
+/// allowlist has vetted) or a trusted origin. A request with neither header is let through to
+/// the token check: browsers always send `Origin` on cross-site posts.
+fn check_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), Error> {
+    let claimed = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    let Some(claimed) = claimed else {
+        return Ok(());
+    };
+    let origin = origin_of(claimed);
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let same_site = origin
+        .as_deref()
+        .and_then(|o| o.split_once("://").map(|(_, authority)| authority))
+        .is_some_and(|authority| Some(authority) == host);
+    let is_trusted = origin
+        .as_deref()
+        .is_some_and(|o| trusted.iter().any(|t| t == o));
+    if same_site || is_trusted {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "Cross-site request refused: it came from {claimed}, not from this site."
+        )))
+    }
+}
+
+/// `scheme://host[:port]` of an origin or a full URL (a `Referer`); `None` for `null` and junk.
+fn origin_of(value: &str) -> Option<String> {
+    let (scheme, rest) = value.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+/// The token from the header, or from the body of a urlencoded form (read, then put back for
+/// the handler). Multipart bodies must use the header.
+async fn sent_token(request: Request, limit: usize) -> Result<(Request, Option<String>), Error> {
+    if let Some(value) = request.headers().get(&HEADER) {
+        let token = value.to_str().ok().map(str::to_owned);
+        return Ok((request, token));
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((request, None));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        Error::PayloadTooLarge("The request body is larger than the server accepts.".into())
+    })?;
+    let token = form_urlencoded_field(&bytes, FORM_FIELD);
+    Ok((Request::from_parts(parts, Body::from(bytes)), token))
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use super::{check_origin, form_urlencoded_field, origin_of};
+
+    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn origins_are_scheme_and_authority() {
+        assert_eq!(
+            origin_of("https://Example.com:8443/a?b"),
+            Some("https://example.com:8443".into())
+        );
+        assert_eq!(origin_of("null"), None);
+        assert_eq!(origin_of("javascript://x"), None);
+        assert_eq!(origin_of("http://user@evil"), None);
+    }
+
+    #[test]
+    fn same_site_and_trusted_origins_pass_others_do_not() {
+        let trusted = vec!["https://admin.example.com".to_owned()];
+        let same = headers(&[
+            (header::HOST, "shop.example.com"),
+            (header::ORIGIN, "https://shop.example.com"),
+        ]);
+        let listed = headers(&[
+            (header::HOST, "shop.example.com"),
+            (header::ORIGIN, "https://admin.example.com"),
+        ]);
+        let evil = headers(&[
+            (header::HOST, "shop.example.com"),
+            (header::ORIGIN, "https://evil.example"),
+        ]);
+        let referer = headers(&[
+            (header::HOST, "shop.example.com"),
+            (header::REFERER, "https://evil.example/shop.example.com"),
+        ]);
+        let opaque = headers(&[(header::HOST, "shop.example.com"), (header::ORIGIN, "null")]);
+        assert!(check_origin(&same, &trusted).is_ok());
+        assert!(check_origin(&listed, &trusted).is_ok());
+        assert!(check_origin(&evil, &trusted).is_err());
+        assert!(check_origin(&referer, &trusted).is_err());
+        assert!(check_origin(&opaque, &trusted).is_err());
+    }
+
+    #[test]
+    fn the_token_is_read_from_a_form_body() {
+        assert_eq!(
+            form_urlencoded_field(b"name=Tea&csrf_token=abc%2Bd", "csrf_token"),
+            Some("abc+d".into())
+        );
+        assert_eq!(form_urlencoded_field(b"name=Tea", "csrf_token"), None);
+    }
+}

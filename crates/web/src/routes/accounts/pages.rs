@@ -1,0 +1,302 @@
+//! The account pages: `/signup`, `/login`, `POST /logout`, `/account` (password, API tokens).
+
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use db::FieldErrors;
+use serde::{Deserialize, Serialize};
+
+use super::Refused;
+use crate::{
+    AppState, Result,
+    auth::{ClientIp, RequireUser, safe_next, session},
+    extract::{Form, Path, Query},
+    page::{Page, first_error_per_field},
+};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signup", get(signup_form).post(signup))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/account", get(account))
+        .route("/account/password", post(change_password))
+        .route("/account/tokens", post(create_token))
+        .route("/account/tokens/{id}/delete", post(revoke_token))
+}
+
+#[derive(Debug, Deserialize)]
+struct NextParam {
+    next: Option<String>,
+}
+
+/// What the login and signup forms send. Its `Debug` leaves the password out.
+#[derive(Default, Deserialize, Serialize)]
+struct CredentialsForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+impl std::fmt::Debug for CredentialsForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsForm")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn signup_form(
+    State(state): State<AppState>,
+    page: Page,
+    Query(params): Query<NextParam>,
+) -> Result<Response> {
+    if page.user.is_some() {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let form = CredentialsForm {
+        next: safe_next(params.next.as_deref()),
+        ..CredentialsForm::default()
+    };
+    Ok(
+        credentials_page(page, &state, "accounts/signup.html", &form, None)
+            .await?
+            .into_response(),
+    )
+}
+
+#[tracing::instrument(skip_all)]
+async fn signup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    page: Page,
+    Form(form): Form<CredentialsForm>,
+) -> Result<Response> {
+    match super::sign_up(&state, page.session(), ip, &form.email, &form.password).await {
+        Ok(_) => {
+            session::flash(page.session(), "success", "Welcome! Your account is ready.").await?;
+            Ok(Redirect::to(&safe_next(Some(&form.next))).into_response())
+        }
+        Err(Refused::Fields(errors)) => {
+            let html = credentials_page(page, &state, "accounts/signup.html", &form, Some(&errors))
+                .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(Refused::Other(err)) => Err(err),
+    }
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    page: Page,
+    Query(params): Query<NextParam>,
+) -> Result<Response> {
+    let next = safe_next(params.next.as_deref());
+    if page.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let form = CredentialsForm {
+        next,
+        ..CredentialsForm::default()
+    };
+    Ok(
+        credentials_page(page, &state, "accounts/login.html", &form, None)
+            .await?
+            .into_response(),
+    )
+}
+
+#[tracing::instrument(skip_all)]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    page: Page,
+    Form(form): Form<CredentialsForm>,
+) -> Result<Response> {
+    match super::log_in(&state, page.session(), ip, &form.email, &form.password).await {
+        Ok(_) => Ok(Redirect::to(&safe_next(Some(&form.next))).into_response()),
+        Err(Refused::Fields(errors)) => {
+            let html =
+                credentials_page(page, &state, "accounts/login.html", &form, Some(&errors)).await?;
+            Ok((StatusCode::UNAUTHORIZED, html).into_response())
+        }
+        Err(Refused::Other(err)) => Err(err),
+    }
+}
+
+async fn logout(page: Page) -> Result<Redirect> {
+    session::log_out(page.session()).await?;
+    session::flash(page.session(), "info", "You are signed out.").await?;
+    Ok(Redirect::to("/"))
+}
+
+async fn credentials_page(
+    page: Page,
+    state: &AppState,
+    template: &str,
+    form: &CredentialsForm,
+    errors: Option<&FieldErrors>,
+) -> Result<Html<String>> {
+    let mut page = page.with_form_token().await?;
+    page.insert("form", form);
+    page.insert("next", &safe_next(Some(&form.next)));
+    page.insert(
+        "errors",
+        &errors.map(first_error_per_field).unwrap_or_default(),
+    );
+    page.render(&state.templates, template)
+}
+
+async fn account(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    page: Page,
+) -> Result<Html<String>> {
+    account_page(page, &state, user.id, None, None, "").await
+}
+
+/// A new token, shown on the page that created it and never again.
+#[derive(Debug, Serialize)]
+struct NewToken<'a> {
+    name: &'a str,
+    token: &'a str,
+}
+
+async fn account_page(
+    mut page: Page,
+    state: &AppState,
+    user_id: i64,
+    errors: Option<&FieldErrors>,
+    new_token: Option<NewToken<'_>>,
+    token_name: &str,
+) -> Result<Html<String>> {
+    let tokens = db::api_tokens::list_for_user(&state.db, user_id).await?;
+    page.insert(
+        "tokens",
+        &tokens.iter().map(TokenView::from).collect::<Vec<_>>(),
+    );
+    page.insert("new_token", &new_token);
+    page.insert("token_name", token_name);
+    page.insert(
+        "errors",
+        &errors.map(first_error_per_field).unwrap_or_default(),
+    );
+    page.render(&state.templates, "accounts/account.html")
+}
+
+/// A token as listed: never its hash.
+#[derive(Debug, Serialize)]
+pub(super) struct TokenView {
+    id: i64,
+    name: String,
+    prefix: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// For the page: `2026-11-21 10:00`, or "never".
+    created: String,
+    last_used: String,
+}
+
+impl From<&db::api_tokens::ApiToken> for TokenView {
+    fn from(t: &db::api_tokens::ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            created: t.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            last_used: t.last_used_at.map_or("never".to_owned(), |at| {
+                at.format("%Y-%m-%d %H:%M UTC").to_string()
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn change_password(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    page: Page,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response> {
+    let changed = super::change_password(
+        &state,
+        page.session(),
+        user.id,
+        &form.current_password,
+        &form.new_password,
+    )
+    .await;
+    match changed {
+        Ok(()) => {
+            session::flash(
+                page.session(),
+                "success",
+                "Password changed. Other sessions were signed out.",
+            )
+            .await?;
+            Ok(Redirect::to("/account").into_response())
+        }
+        Err(Refused::Fields(errors)) => {
+            let html = account_page(page, &state, user.id, Some(&errors), None, "").await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(Refused::Other(err)) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    page: Page,
+    Form(form): Form<TokenForm>,
+) -> Result<Response> {
+    match super::create_token(&state, user.id, &form.name).await {
+        Ok((token, row)) => {
+            let shown = NewToken {
+                name: &row.name,
+                token: &token,
+            };
+            let html = account_page(page, &state, user.id, None, Some(shown), "").await?;
+            Ok((StatusCode::CREATED, html).into_response())
+        }
+        Err(Refused::Fields(errors)) => {
+            let html = account_page(page, &state, user.id, Some(&errors), None, &form.name).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(Refused::Other(err)) => Err(err),
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Redirect> {
+    db::api_tokens::revoke(&state.db, user.id, id).await?;
+    session::flash(page.session(), "success", "Token revoked.").await?;
+    Ok(Redirect::to("/account"))
+}
