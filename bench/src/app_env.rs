@@ -24,6 +24,7 @@ impl AppEnv {
             .env_clear()
             .env("APP_ENV", "production")
             .env("APP_SECRET_KEY", "bench-only-secret-key-0123456789abcdef")
+            .env("APP_ALLOWED_HOSTS", "127.0.0.1,localhost")
             .env("DATABASE_URL", &self.database_url)
             .env("RUST_LOG", "warn")
             .env("APP_TEMPLATES_DIR", self.root.join("templates"))
@@ -57,6 +58,43 @@ pub fn run_ok(command: &mut Command) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// An administrator and an API token for it, made with the app's own commands; returns the
+/// token the write rows send.
+pub fn api_token(env: &AppEnv, bin: &Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    let email = "bench@example.com";
+    let mut child = env
+        .command(bin)
+        .args(["createsuperuser", "--email", email])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("running app createsuperuser")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(b"bench-password-0123456789\n")?;
+    }
+    let created = child.wait_with_output()?;
+    if !created.status.success() {
+        bail!(
+            "app createsuperuser failed: {}",
+            String::from_utf8_lossy(&created.stderr)
+        );
+    }
+    let output = env
+        .command(bin)
+        .args(["token", "create", "--email", email, "--name", "bench"])
+        .output()
+        .context("running app token create")?;
+    if !output.status.success() {
+        bail!(
+            "app token create failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// `--app-env KEY=VALUE`.

@@ -18,8 +18,12 @@ pub enum Requests {
         high: u64,
         suffix: String,
     },
-    /// POST `body` as JSON.
-    PostJson { path: String, body: String },
+    /// POST `body` as JSON, authenticated with an API token (writes need a user).
+    PostJson {
+        path: String,
+        body: String,
+        bearer: String,
+    },
 }
 
 impl Requests {
@@ -39,9 +43,10 @@ impl Requests {
                 lua_str(prefix),
                 lua_str(suffix)
             ),
-            Self::PostJson { path, body } => format!(
-                "request = function() return wrk.format(\"POST\", {}, {{[\"Content-Type\"] = \"application/json\"}}, {}) end",
+            Self::PostJson { path, body, bearer } => format!(
+                "request = function() return wrk.format(\"POST\", {}, {{[\"Content-Type\"] = \"application/json\", [\"Authorization\"] = {}}}, {}) end",
                 lua_str(path),
+                lua_str(&format!("Bearer {bearer}")),
                 lua_str(body)
             ),
         }

@@ -154,6 +154,7 @@ fn run_round(
             .args(["seed", "--products", &args.products.to_string()]),
     )?;
     let seed_seconds = seeding.elapsed().as_secs_f64();
+    let token = bench::app_env::api_token(&env, &app_bin)?;
 
     let wants = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
     let jobs = if wants(JOBS_ROW) {
@@ -211,7 +212,7 @@ fn run_round(
     let (bare, _) = Server::start("bare-baseline", bare_cmd, bare_addr, "/health")?;
 
     let n = args.products;
-    let loads = loads(n);
+    let loads = loads(n, &token);
 
     let started_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let mut rows = Vec::new();
@@ -302,7 +303,7 @@ fn run_round(
 }
 
 /// Each load row: name, requests, connections, and whether the bare baseline runs it too.
-fn loads(n: u64) -> Vec<(&'static str, Requests, u32, bool)> {
+fn loads(n: u64, token: &str) -> Vec<(&'static str, Requests, u32, bool)> {
     vec![
         ("GET /health", Requests::Fixed("/health".into()), 64, true),
         (
@@ -349,6 +350,7 @@ fn loads(n: u64) -> Vec<(&'static str, Requests, u32, bool)> {
             Requests::PostJson {
                 path: "/api/products".into(),
                 body: r#"{"name":"Bench product","price_cents":1234}"#.into(),
+                bearer: token.to_owned(),
             },
             64,
             false,

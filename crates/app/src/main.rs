@@ -98,8 +98,11 @@ fn check_deploy() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A variable whose value is already reported invalid is not reported twice.
+    let variable = |line: &str| line.split([':', ' ']).next().unwrap_or_default().to_owned();
+    let invalid: Vec<String> = problems.iter().map(|p| variable(p)).collect();
     for problem in app::config::deploy_problems(&config) {
-        if !problems.contains(&problem) {
+        if !invalid.contains(&variable(&problem)) {
             problems.push(problem);
         }
     }

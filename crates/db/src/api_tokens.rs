@@ -57,13 +57,15 @@ pub async fn create(
     Ok(ApiTokens::insert(row).exec_with_returning(db).await?)
 }
 
-/// The user a token hash belongs to, recording the use (coarsely).
+/// The user a token hash belongs to (one query, token and user joined), recording the use
+/// coarsely.
 pub async fn authenticate(db: &impl Writer, token_hash: &str) -> Result<Option<User>> {
     let found = ApiTokens::find()
         .filter(Column::TokenHash.eq(token_hash))
+        .find_also_related(crate::entities::user::Entity)
         .one(db)
         .await?;
-    let Some(token) = found else {
+    let Some((token, Some(user))) = found else {
         return Ok(None);
     };
     let now = crate::now();
@@ -73,11 +75,7 @@ pub async fn authenticate(db: &impl Writer, token_hash: &str) -> Result<Option<U
     {
         touch(db, token.id, now).await?;
     }
-    match crate::users::get(db, token.user_id).await {
-        Ok(user) => Ok(Some(user)),
-        Err(Error::NotFound { .. }) => Ok(None),
-        Err(other) => Err(other),
-    }
+    Ok(Some(user))
 }
 
 async fn touch(db: &impl Writer, id: i64, now: DateTime<Utc>) -> Result<()> {

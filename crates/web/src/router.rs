@@ -22,6 +22,7 @@ pub fn build(state: AppState) -> Router {
     let router = Router::new()
         .merge(middleware::sessions(with_sessions, &state))
         .merge(routes::health::router())
+        .merge(routes::todos::public_router())
         .merge(static_files(&state))
         .fallback(not_found);
     middleware::apply(router, &state.config, &state.templates).with_state(state)

@@ -294,7 +294,9 @@ impl Config {
     /// The effective configuration, one `NAME = value (source)` line per variable, secrets hidden.
     pub fn describe(&self) -> String {
         let secret = |s: &SecretString| {
-            if s.expose_secret() == DEV_SECRET_KEY {
+            if s.expose_secret().is_empty() {
+                "(not set)".to_owned()
+            } else if s.expose_secret() == DEV_SECRET_KEY {
                 "(built-in development key)".to_owned()
             } else {
                 format!(

@@ -82,7 +82,7 @@ pub fn deploy_problems(config: &Config) -> Vec<String> {
     let mut problems = Vec::new();
     if config.env != Environment::Production {
         problems.push(format!(
-            "APP_ENV is {}: set APP_ENV=production (development serves stack-friendly defaults, reloads templates, and relaxes every check below)",
+            "APP_ENV is {}: set APP_ENV=production (outside production templates reload, logs are text, and the checks below are relaxed)",
             config.env
         ));
     }

@@ -65,6 +65,15 @@ fn s17_check_deploy_reports_invalid_values_too_and_passes_a_good_production_conf
         text.contains("APP_ALLOWED_HOSTS: required in production"),
         "{text}"
     );
+    assert_eq!(
+        text.matches("  - APP_SECRET_KEY").count(),
+        1,
+        "reported once: {text}"
+    );
+    assert!(
+        text.contains("APP_SECRET_KEY                   = (not set)"),
+        "{text}"
+    );
 
     let good = app(
         &["check", "--deploy"],
