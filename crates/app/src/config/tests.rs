@@ -138,7 +138,7 @@ fn the_todos_upstream_policy_is_configurable_and_checked() {
     assert_eq!(policy.as_ref().map(|p| p.max_in_flight), Some(1024));
     assert_eq!(
         policy.and_then(|p| p.cache_ttl),
-        Some(TODOS_CACHE_TTL),
+        Some(api::TODOS_CACHE_TTL),
         "on by default"
     );
     let off = Config::from_vars([("APP_TODOS_CACHE_TTL_SECS", "0")]).ok();

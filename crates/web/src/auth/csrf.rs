@@ -47,7 +47,17 @@ fn is_safe(method: &Method) -> bool {
 }
 
 async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
-    check_origin(request.headers(), &state.config.security.trusted_origins)?;
+    // HTTP/2 carries the host as the URI's authority, not as a `Host` header.
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    check_origin(
+        request.headers(),
+        host,
+        &state.config.security.trusted_origins,
+    )?;
     let session = request
         .extensions()
         .get::<Session>()
@@ -76,7 +86,7 @@ async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
 /// The `Origin` (or `Referer`) must be this site (the `Host` the request came to, which the host
 /// allowlist has vetted) or a trusted origin. A request with neither header is let through to
 /// the token check: browsers always send `Origin` on cross-site posts.
-fn check_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), Error> {
+fn check_origin(headers: &HeaderMap, host: Option<&str>, trusted: &[String]) -> Result<(), Error> {
     let claimed = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
@@ -85,7 +95,6 @@ fn check_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), Error> {
         return Ok(());
     };
     let origin = origin_of(claimed);
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let same_site = origin
         .as_deref()
         .and_then(|o| o.split_once("://").map(|(_, authority)| authority))
@@ -188,11 +197,11 @@ mod tests {
             (header::REFERER, "https://evil.example/shop.example.com"),
         ]);
         let opaque = headers(&[(header::HOST, "shop.example.com"), (header::ORIGIN, "null")]);
-        assert!(check_origin(&same, &trusted).is_ok());
-        assert!(check_origin(&listed, &trusted).is_ok());
-        assert!(check_origin(&evil, &trusted).is_err());
-        assert!(check_origin(&referer, &trusted).is_err());
-        assert!(check_origin(&opaque, &trusted).is_err());
+        assert!(check_origin(&same, Some("shop.example.com"), &trusted).is_ok());
+        assert!(check_origin(&listed, Some("shop.example.com"), &trusted).is_ok());
+        assert!(check_origin(&evil, Some("shop.example.com"), &trusted).is_err());
+        assert!(check_origin(&referer, Some("shop.example.com"), &trusted).is_err());
+        assert!(check_origin(&opaque, Some("shop.example.com"), &trusted).is_err());
     }
 
     #[test]

@@ -85,8 +85,12 @@ async fn from_token(state: &AppState, value: &header::HeaderValue) -> Result<Cur
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then_some(token.trim())
+        })
         .ok_or_else(|| {
             Error::Unauthorized("Send the API token as `Authorization: Bearer <token>`.".into())
         })?;

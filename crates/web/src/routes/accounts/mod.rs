@@ -41,10 +41,14 @@ const WRONG_CREDENTIALS: &str = "The email or password is wrong.";
 
 fn rate_keys(ip: Option<IpAddr>, email: &str) -> Vec<String> {
     let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    vec![
-        format!("ip:{ip}"),
-        format!("account:{}", email.trim().to_lowercase()),
-    ]
+    // Bounded like a valid address: whatever was typed, the key fits its column.
+    let account: String = email
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(db::users::EMAIL_MAX_CHARS)
+        .collect();
+    vec![format!("ip:{ip}"), format!("account:{account}")]
 }
 
 /// Creates an account and signs it in on `session`.
