@@ -52,6 +52,12 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
+        })
+        // A safety net: a transaction left open (a bug, or a statement cancelled at the wrong
+        // moment) would hold its row locks for ever and stall every writer behind it; the server
+        // ends such a session after a minute instead.
+        .map_sqlx_postgres_opts(|opts| {
+            opts.options([("idle_in_transaction_session_timeout", "60s")])
         });
 
     let db = Database::connect(options).await?;

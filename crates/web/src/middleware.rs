@@ -6,8 +6,10 @@
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
+    extract::{DefaultBodyLimit, Request},
     http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -36,11 +38,32 @@ pub(crate) fn sessions(router: Router<AppState>, state: &AppState) -> Router<App
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(ttl));
     router
+        .layer(axum::middleware::from_fn(run_writes_to_completion))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::protect,
         ))
         .layer(sessions)
+}
+
+/// A request that may write runs on a task of its own, so a client that disconnects (or the
+/// request timeout) cannot cancel it halfway through a transaction: hyper would drop the
+/// handler's future at whatever `.await` it had reached, and a transaction cut off mid-commit
+/// can leave its connection's bookkeeping wrong (seen under load on PostgreSQL: a pooled
+/// connection left inside a transaction, holding row locks). Reads stay cancellable.
+async fn run_writes_to_completion(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        // Re-raised here, the panic reaches the `finish` layer like any other: a generic 500.
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 /// CORS, only when origins are configured: browsers on those origins may call the API with a

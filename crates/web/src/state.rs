@@ -10,10 +10,17 @@ use api_client::ApiClients;
 use axum::extract::FromRef;
 use db::DatabaseConnection;
 
-use crate::{Templates, WebConfig};
+use crate::{Templates, WebConfig, auth::TokenCache};
 
 #[derive(Debug, Clone)]
-pub struct AppState(Arc<Parts>);
+pub struct AppState(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    parts: Parts,
+    /// Recently checked API tokens (see [`TokenCache`]).
+    tokens: TokenCache,
+}
 
 /// The parts of [`AppState`].
 #[derive(Debug)]
@@ -32,7 +39,14 @@ pub struct Parts {
 
 impl AppState {
     pub fn new(parts: Parts) -> Self {
-        Self(Arc::new(parts))
+        Self(Arc::new(Shared {
+            parts,
+            tokens: TokenCache::default(),
+        }))
+    }
+
+    pub(crate) fn tokens(&self) -> &TokenCache {
+        &self.0.tokens
     }
 }
 
@@ -40,7 +54,7 @@ impl Deref for AppState {
     type Target = Parts;
 
     fn deref(&self) -> &Parts {
-        &self.0
+        &self.0.parts
     }
 }
 

@@ -10,6 +10,7 @@ pub mod password;
 pub mod rate_limit;
 pub(crate) mod session;
 pub mod store;
+mod token_cache;
 pub mod tokens;
 
 use std::net::{IpAddr, SocketAddr};
@@ -26,6 +27,7 @@ use crate::{AppState, Error, Result, problem::is_api};
 
 pub use session::Flash;
 pub use store::DbSessionStore;
+pub(crate) use token_cache::TokenCache;
 
 /// How the current request proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -95,8 +97,15 @@ async fn from_token(state: &AppState, value: &header::HeaderValue) -> Result<Cur
             Error::Unauthorized("Send the API token as `Authorization: Bearer <token>`.".into())
         })?;
     let hash = tokens::hash_api_token(token);
+    if let Some(user) = state.tokens().get(&hash).await {
+        return Ok(user);
+    }
     match db::api_tokens::authenticate(&state.db, &hash).await? {
-        Some(user) => Ok(CurrentUser::new(user, AuthMethod::Token)),
+        Some(user) => {
+            let user = CurrentUser::new(user, AuthMethod::Token);
+            state.tokens().insert(hash, user.clone()).await;
+            Ok(user)
+        }
         None => Err(Error::Unauthorized(
             "The API token is not valid: it was revoked or mistyped.".into(),
         )),

@@ -202,6 +202,6 @@ async fn revoke_token(
     RequireUser(user): RequireUser,
     Path(id): Path<i64>,
 ) -> Result<StatusCode> {
-    db::api_tokens::revoke(&state.db, user.id, id).await?;
+    super::revoke_token(&state, user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

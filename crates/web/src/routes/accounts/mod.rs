@@ -182,3 +182,12 @@ async fn create_token(
     tracing::info!(user_id, token_id = row.id, "API token created");
     Ok((token, row))
 }
+
+/// Revokes one of a user's tokens; this replica stops accepting it at once (others within a
+/// second, see `auth::TokenCache`).
+async fn revoke_token(state: &AppState, user_id: i64, id: i64) -> Result<()> {
+    db::api_tokens::revoke(&state.db, user_id, id).await?;
+    state.tokens().forget_all();
+    tracing::info!(user_id, token_id = id, "API token revoked");
+    Ok(())
+}

@@ -296,7 +296,7 @@ async fn revoke_token(
     page: Page,
     Path(id): Path<i64>,
 ) -> Result<Redirect> {
-    db::api_tokens::revoke(&state.db, user.id, id).await?;
+    super::revoke_token(&state, user.id, id).await?;
     session::flash(page.session(), "success", "Token revoked.").await?;
     Ok(Redirect::to("/account"))
 }
