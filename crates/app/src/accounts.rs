@@ -69,15 +69,7 @@ pub async fn token(
         TokenAction::Create { email, name } => {
             let user = user_of(&email).await?;
             let name = db::api_tokens::parse_name(&name).map_err(|m| anyhow!("--name {m}"))?;
-            let token = tokens::new_api_token()?;
-            let row = db::api_tokens::create(
-                db,
-                user.id,
-                &name,
-                &tokens::hash_api_token(&token),
-                &tokens::display_prefix(&token),
-            )
-            .await?;
+            let (token, row) = tokens::issue(db, user.id, &name).await?;
             eprintln!(
                 "token {} (\"{}\") created for {}; it is printed once, below:",
                 row.id, row.name, user.email

@@ -14,6 +14,10 @@ use crate::{
     entities::rate_limit::{self, Column, Entity as RateLimits},
 };
 
+/// The `key` column's width; longer keys are cut to it (PostgreSQL would refuse them, and keys
+/// are built from what clients send).
+const KEY_MAX_CHARS: usize = 300;
+
 /// What a hit on a limit decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -36,7 +40,7 @@ pub async fn hit(
     let span = TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX);
     let cutoff = now - span;
     let row = rate_limit::ActiveModel {
-        key: Set(key.to_owned()),
+        key: Set(key.chars().take(KEY_MAX_CHARS).collect()),
         window_start: Set(now),
         hits: Set(1),
     };

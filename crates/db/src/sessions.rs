@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
 };
 
 use crate::{
@@ -11,23 +11,12 @@ use crate::{
     entities::session::{self, Column, Entity as Sessions},
 };
 
-/// One session as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRow {
-    pub id: String,
-    pub user_id: Option<i64>,
-    /// A JSON object.
-    pub data: String,
-    pub expires_at: DateTime<Utc>,
-}
+/// One session as stored: the `sessions` row.
+pub use crate::entities::session::Model as SessionRow;
 
 fn active(row: &SessionRow) -> session::ActiveModel {
-    session::ActiveModel {
-        id: Set(row.id.clone()),
-        user_id: Set(row.user_id),
-        data: Set(row.data.clone()),
-        expires_at: Set(row.expires_at),
-    }
+    // Every column set: the row is written whole.
+    session::ActiveModel::from(row.clone()).reset_all()
 }
 
 /// Inserts a new session; `false` if the id is taken (the caller picks another).
@@ -56,16 +45,10 @@ pub async fn save(db: &impl Writer, row: &SessionRow) -> Result<()> {
 
 /// The session with this id, unless it has expired.
 pub async fn load(db: &impl ConnectionTrait, id: &str) -> Result<Option<SessionRow>> {
-    let row = Sessions::find_by_id(id.to_owned())
+    Ok(Sessions::find_by_id(id.to_owned())
         .filter(Column::ExpiresAt.gt(crate::now()))
         .one(db)
-        .await?;
-    Ok(row.map(|m| SessionRow {
-        id: m.id,
-        user_id: m.user_id,
-        data: m.data,
-        expires_at: m.expires_at,
-    }))
+        .await?)
 }
 
 pub async fn delete(db: &impl Writer, id: &str) -> Result<()> {

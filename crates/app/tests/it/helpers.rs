@@ -103,18 +103,7 @@ pub async fn create_user(db: &DatabaseConnection, email: &str, is_admin: bool) -
 }
 
 pub async fn create_token(db: &DatabaseConnection, user_id: i64, name: &str) -> String {
-    use web::auth::tokens;
-    let token = tokens::new_api_token().unwrap();
-    db::api_tokens::create(
-        db,
-        user_id,
-        name,
-        &tokens::hash_api_token(&token),
-        &tokens::display_prefix(&token),
-    )
-    .await
-    .unwrap();
-    token
+    web::auth::tokens::issue(db, user_id, name).await.unwrap().0
 }
 
 /// Signs `client` in through the JSON endpoint; returns the session's CSRF token.

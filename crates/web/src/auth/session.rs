@@ -78,9 +78,11 @@ pub(crate) async fn flash(session: &Session, level: &str, text: impl Into<String
     Ok(())
 }
 
-/// The pending flash messages, removed from the session (shown once).
+/// The pending flash messages, removed from the session (shown once). Only a session that has
+/// some is changed: `Session::remove` marks the session modified even when the key is absent,
+/// which would save the session row on every page view.
 pub(crate) async fn take_flashes(session: &Session) -> Result<Vec<Flash>> {
-    if session.id().is_none() {
+    if session.id().is_none() || session.get_value(FLASH).await?.is_none() {
         return Ok(Vec::new());
     }
     Ok(session.remove(FLASH).await?.unwrap_or_default())

@@ -35,6 +35,28 @@ pub fn display_prefix(token: &str) -> String {
     token.chars().take(API_TOKEN_PREFIX.len() + 6).collect()
 }
 
+/// Issues a new API token for `user_id` under an already validated `name`
+/// (`db::api_tokens::parse_name`): stores its hash and display prefix, and returns the token —
+/// the only time it exists in clear — with its row. The account pages, the API, `app token
+/// create` and the tests all issue tokens here.
+pub async fn issue(
+    db: &impl db::Writer,
+    user_id: i64,
+    name: &str,
+) -> Result<(String, db::api_tokens::ApiToken)> {
+    let token = new_api_token()?;
+    let row = db::api_tokens::create(
+        db,
+        user_id,
+        name,
+        &hash_api_token(&token),
+        &display_prefix(&token),
+    )
+    .await?;
+    tracing::info!(user_id, token_id = row.id, "API token created");
+    Ok((token, row))
+}
+
 /// Compares two secrets in constant time.
 pub fn same_secret(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;

@@ -3,7 +3,7 @@
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
-use super::form_token;
+use super::visit_form;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, html, problem, spawn_app};
 
 fn location(response: &reqwest::Response) -> String {
@@ -16,13 +16,7 @@ fn location(response: &reqwest::Response) -> String {
 #[tokio::test]
 async fn a_visitor_signs_up_with_the_form_and_is_signed_in() {
     let app = spawn_app().await;
-    let browser = app.anonymous();
-    let page = html(
-        browser.get(app.url("/signup")).send().await.unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    let token = form_token(&page);
+    let (browser, token) = visit_form(&app, "/signup").await;
 
     let response = browser
         .post(app.url("/signup"))
@@ -62,13 +56,7 @@ async fn a_visitor_signs_up_with_the_form_and_is_signed_in() {
 #[tokio::test]
 async fn signup_errors_re_render_the_form_with_field_errors_and_the_email_kept() {
     let app = spawn_app().await;
-    let browser = app.anonymous();
-    let page = html(
-        browser.get(app.url("/signup")).send().await.unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    let token = form_token(&page);
+    let (browser, token) = visit_form(&app, "/signup").await;
     let post = |email: &'static str, password: &'static str| {
         browser
             .post(app.url("/signup"))
@@ -113,13 +101,7 @@ async fn signup_errors_re_render_the_form_with_field_errors_and_the_email_kept()
 #[tokio::test]
 async fn login_with_a_wrong_password_or_unknown_email_says_the_same_thing() {
     let app = spawn_app().await;
-    let browser = app.anonymous();
-    let page = html(
-        browser.get(app.url("/login")).send().await.unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    let token = form_token(&page);
+    let (browser, token) = visit_form(&app, "/login").await;
 
     for email in [ADMIN_EMAIL, "nobody@example.com"] {
         let response = browser
@@ -160,19 +142,14 @@ async fn login_goes_back_to_a_local_next_only() {
         ("//evil.example", "/"),
         ("https://evil.example", "/"),
     ] {
-        let browser = app.anonymous();
-        let page = html(
-            browser.get(app.url("/login")).send().await.unwrap(),
-            StatusCode::OK,
-        )
-        .await;
+        let (browser, token) = visit_form(&app, "/login").await;
         let response = browser
             .post(app.url("/login"))
             .form(&[
                 ("email", ADMIN_EMAIL),
                 ("password", ADMIN_PASSWORD),
                 ("next", next),
-                ("csrf_token", &form_token(&page)),
+                ("csrf_token", &token),
             ])
             .send()
             .await
@@ -241,108 +218,6 @@ async fn writes_need_a_user_and_the_jobs_dashboard_an_admin() {
 }
 
 #[tokio::test]
-async fn api_tokens_are_shown_once_stored_hashed_work_as_bearer_and_can_be_revoked() {
-    let app = spawn_app().await;
-    let (browser, csrf, user) = app.sign_up("script@example.com").await;
-
-    let created = browser
-        .post(app.url("/api/auth/tokens"))
-        .header("x-csrf-token", &csrf)
-        .json(&json!({ "name": "ci" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let created: serde_json::Value = created.json().await.unwrap();
-    let token = created["token"].as_str().unwrap().to_owned();
-    let id = created["id"].as_i64().unwrap();
-
-    let rows = db::api_tokens::list_for_user(&app.db, user.id)
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_ne!(rows[0].token_hash, token, "stored hashed");
-    assert!(!rows[0].token_hash.contains(&token[4..]));
-    let listed = browser
-        .get(app.url("/api/auth/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(!listed.contains(&token), "never listed again");
-
-    let client = reqwest::Client::new();
-    let with_token = |method: reqwest::Method, path: &str| {
-        client.request(method, app.url(path)).bearer_auth(&token)
-    };
-    let me: serde_json::Value = with_token(reqwest::Method::GET, "/api/auth/me")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["user"]["email"], "script@example.com");
-    let write = with_token(reqwest::Method::POST, "/api/products")
-        .json(&json!({ "name": "By token", "price_cents": 5 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        write.status(),
-        StatusCode::CREATED,
-        "no CSRF token needed with a bearer"
-    );
-
-    let revoked = browser
-        .delete(app.url(&format!("/api/auth/tokens/{id}")))
-        .header("x-csrf-token", &csrf)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    let refused = with_token(reqwest::Method::GET, "/api/auth/me")
-        .send()
-        .await
-        .unwrap();
-    problem(refused, StatusCode::UNAUTHORIZED).await;
-    let garbage = client
-        .get(app.url("/api/auth/me"))
-        .header(header::AUTHORIZATION, "Basic abc")
-        .send()
-        .await
-        .unwrap();
-    problem(garbage, StatusCode::UNAUTHORIZED).await;
-}
-
-#[tokio::test]
-async fn the_account_page_creates_a_token_and_shows_it_once() {
-    let app = spawn_app().await;
-
-    let response = app
-        .post_form("/account/tokens", &[("name", "laptop")])
-        .await;
-    let page = html(response, StatusCode::CREATED).await;
-    let shown = page.split("<code>app_").nth(1).expect("the token is shown");
-    let token = format!("app_{}", shown.split('<').next().unwrap());
-
-    let later = html(app.get("/account").await, StatusCode::OK).await;
-    assert!(!later.contains(&token));
-    assert!(later.contains("laptop"));
-    let me = reqwest::Client::new()
-        .get(app.url("/api/auth/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), StatusCode::OK);
-}
-
-/// S8: new hashes are Argon2id with OWASP's parameters; a hash with older ones is replaced at the
-/// next successful login.
-#[tokio::test]
 async fn s8_hashes_use_owasp_parameters_and_old_ones_are_upgraded_at_login() {
     use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
     let app = spawn_app().await;
@@ -385,84 +260,4 @@ async fn s8_hashes_use_owasp_parameters_and_old_ones_are_upgraded_at_login() {
         "{upgraded}"
     );
     assert_ne!(upgraded, old);
-}
-
-#[tokio::test]
-async fn createsuperuser_reads_the_password_from_stdin_and_token_create_prints_a_working_token() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let app = spawn_app().await;
-    let database_url = app.database_url().to_owned();
-    let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_app"))
-            .args(args)
-            .current_dir(tempfile::tempdir().unwrap().path())
-            .env_clear()
-            .envs([
-                ("DATABASE_URL", database_url.as_str()),
-                ("APP_ENV", "test"),
-                ("RUST_LOG", "warn"),
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
-
-    let created = run(
-        &["createsuperuser", "--email", "Boss@Example.com"],
-        "boss password 42\n",
-    );
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let short = run(&["createsuperuser", "--email", "x@example.com"], "short\n");
-    assert!(!short.status.success());
-    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10"));
-    let token = run(
-        &[
-            "token",
-            "create",
-            "--email",
-            "boss@example.com",
-            "--name",
-            "ci",
-        ],
-        "",
-    );
-    assert!(
-        token.status.success(),
-        "{}",
-        String::from_utf8_lossy(&token.stderr)
-    );
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
-
-    crate::helpers::sign_in(
-        &app.anonymous(),
-        &app.address,
-        "boss@example.com",
-        "boss password 42",
-    )
-    .await;
-    let me: serde_json::Value = reqwest::Client::new()
-        .get(app.url("/api/auth/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["user"]["email"], "boss@example.com");
-    assert_eq!(me["user"]["is_admin"], true);
 }

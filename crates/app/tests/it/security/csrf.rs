@@ -77,16 +77,7 @@ async fn s2_a_cross_site_origin_is_refused_even_with_the_right_token() {
 #[tokio::test]
 async fn s2_the_header_token_works_for_fetch_and_the_token_rotates_at_login() {
     let app = spawn_app().await;
-    let browser = app.anonymous();
-    let form = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let before = super::form_token(&form);
+    let (browser, before) = super::visit_form(&app, "/login").await;
 
     let login = browser
         .post(app.url("/login"))

@@ -9,6 +9,7 @@ mod headers;
 mod inputs;
 mod rate_limits;
 mod sessions;
+mod tokens;
 
 use reqwest::{Response, header};
 
@@ -17,6 +18,14 @@ pub fn form_token(page: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = page.find(marker).expect("a CSRF field") + marker.len();
     page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// A new visitor who opened the form at `path`: its client and the form's CSRF token.
+pub async fn visit_form(app: &crate::helpers::TestApp, path: &str) -> (reqwest::Client, String) {
+    let browser = app.anonymous();
+    let response = browser.get(app.url(path)).send().await.unwrap();
+    let page = crate::helpers::html(response, reqwest::StatusCode::OK).await;
+    (browser, form_token(&page))
 }
 
 /// The `Set-Cookie` header that sets the session cookie, if the response has one.

@@ -226,3 +226,15 @@ async fn expired_sessions_are_not_accepted_and_the_cleanup_job_deletes_them() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn viewing_pages_does_not_rewrite_the_session() {
+    let app = spawn_app().await;
+
+    for path in ["/products", "/account", "/"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        // A saved session re-sends its cookie; a page view that changed nothing saves nothing.
+        assert_eq!(session_cookie(&response), None, "{path} saved the session");
+    }
+}

@@ -12,7 +12,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::{Refused, pages::TokenView};
+use super::pages::TokenView;
 use crate::{
     AppState, Error, Result,
     auth::{ClientIp, CurrentUser, MaybeUser, RequireUser, session},
@@ -70,16 +70,6 @@ impl From<CurrentUser> for UserView {
     }
 }
 
-fn refused(refused: Refused, status: StatusCode) -> Error {
-    match refused {
-        Refused::Fields(_) if status == StatusCode::UNAUTHORIZED => {
-            Error::Unauthorized(super::WRONG_CREDENTIALS.into())
-        }
-        Refused::Fields(errors) => Error::Validation(errors),
-        Refused::Other(err) => err,
-    }
-}
-
 #[tracing::instrument(skip_all)]
 async fn signup(
     State(state): State<AppState>,
@@ -87,9 +77,7 @@ async fn signup(
     session: Session,
     Json(input): Json<Credentials>,
 ) -> Result<Response> {
-    let user = super::sign_up(&state, &session, ip, &input.email, &input.password)
-        .await
-        .map_err(|r| refused(r, StatusCode::UNPROCESSABLE_ENTITY))?;
+    let user = super::sign_up(&state, &session, ip, &input.email, &input.password).await?;
     let csrf_token = Some(session::csrf_token(&session).await?);
     Ok((
         StatusCode::CREATED,
@@ -108,9 +96,7 @@ async fn login(
     session: Session,
     Json(input): Json<Credentials>,
 ) -> Result<Json<SignedIn>> {
-    let user = super::log_in(&state, &session, ip, &input.email, &input.password)
-        .await
-        .map_err(|r| refused(r, StatusCode::UNAUTHORIZED))?;
+    let user = super::log_in(&state, &session, ip, &input.email, &input.password).await?;
     let csrf_token = Some(session::csrf_token(&session).await?);
     Ok(Json(SignedIn {
         user: user.into(),
@@ -155,8 +141,7 @@ async fn change_password(
         &input.current_password,
         &input.new_password,
     )
-    .await
-    .map_err(|r| refused(r, StatusCode::UNPROCESSABLE_ENTITY))?;
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -179,9 +164,7 @@ async fn create_token(
     RequireUser(user): RequireUser,
     Json(input): Json<NewToken>,
 ) -> Result<Response> {
-    let (token, row) = super::create_token(&state, user.id, &input.name)
-        .await
-        .map_err(|r| refused(r, StatusCode::UNPROCESSABLE_ENTITY))?;
+    let (token, row) = super::create_token(&state, user.id, &input.name).await?;
     let created = CreatedToken {
         view: TokenView::from(&row),
         token,

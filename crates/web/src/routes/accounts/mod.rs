@@ -25,9 +25,11 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new().merge(pages::router()).merge(api::router())
 }
 
-/// Why a sign-in or sign-up did not happen: field errors to show, or a failure to report.
+/// Why an account action did not happen: field errors to show beside the form, credentials
+/// that did not match (a form error on the page, a 401 for the API), or a failure to report.
 enum Refused {
     Fields(FieldErrors),
+    WrongCredentials,
     Other(Error),
 }
 
@@ -37,17 +39,28 @@ impl From<Error> for Refused {
     }
 }
 
+impl From<db::Error> for Refused {
+    fn from(err: db::Error) -> Self {
+        Self::Other(err.into())
+    }
+}
+
+/// How the JSON endpoints answer a refusal: 422 with the field errors, or 401.
+impl From<Refused> for Error {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Fields(errors) => Self::Validation(errors),
+            Refused::WrongCredentials => Self::Unauthorized(WRONG_CREDENTIALS.into()),
+            Refused::Other(err) => err,
+        }
+    }
+}
+
 const WRONG_CREDENTIALS: &str = "The email or password is wrong.";
 
 fn rate_keys(ip: Option<IpAddr>, email: &str) -> Vec<String> {
     let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    // Bounded like a valid address: whatever was typed, the key fits its column.
-    let account: String = email
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(db::users::EMAIL_MAX_CHARS)
-        .collect();
+    let account = email.trim().to_lowercase();
     vec![format!("ip:{ip}"), format!("account:{account}")]
 }
 
@@ -73,7 +86,7 @@ async fn sign_up(
             errors.add("email", "already has an account: sign in instead");
             return Err(Refused::Fields(errors));
         }
-        Err(other) => return Err(Refused::Other(other.into())),
+        Err(other) => return Err(other.into()),
     };
     session::log_in(session, user.id).await?;
     tracing::info!(user_id = user.id, "account created");
@@ -91,9 +104,7 @@ async fn log_in(
 ) -> Result<User, Refused> {
     rate_limit::check(state, "login", &rate_keys(ip, email)).await?;
     let user = match Email::parse(email) {
-        Ok(email) => users::find_by_email(&state.db, &email)
-            .await
-            .map_err(Error::from)?,
+        Ok(email) => users::find_by_email(&state.db, &email).await?,
         Err(_) => None,
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -102,17 +113,13 @@ async fn log_in(
         (Some(user), Verified::Yes | Verified::YesRehash) => user,
         _ => {
             tracing::info!("login refused");
-            let mut errors = FieldErrors::new();
-            errors.add("form", WRONG_CREDENTIALS);
-            return Err(Refused::Fields(errors));
+            return Err(Refused::WrongCredentials);
         }
     };
     if verified == Verified::YesRehash {
         // The password is at hand only now: store a hash with today's parameters.
         let hash = password::hash(&state.offload, Password::attempt(password)).await?;
-        users::set_password_hash(&state.db, user.id, &hash)
-            .await
-            .map_err(Error::from)?;
+        users::set_password_hash(&state.db, user.id, &hash).await?;
         tracing::info!(user_id = user.id, "password hash upgraded");
     }
     session::log_in(session, user.id).await?;
@@ -130,7 +137,7 @@ async fn change_password(
 ) -> Result<(), Refused> {
     let mut errors = FieldErrors::new();
     let new = Password::new(new).map_err(|m| errors.add("new_password", m));
-    let user = users::get(&state.db, user_id).await.map_err(Error::from)?;
+    let user = users::get(&state.db, user_id).await?;
     let verified = password::verify(
         &state.offload,
         Some(user.password_hash),
@@ -147,13 +154,9 @@ async fn change_password(
         return Err(Refused::Fields(errors));
     }
     let hash = password::hash(&state.offload, new).await?;
-    users::set_password_hash(&state.db, user_id, &hash)
-        .await
-        .map_err(Error::from)?;
+    users::set_password_hash(&state.db, user_id, &hash).await?;
     let keep = session.id().map(|id| id.to_string());
-    let ended = db::sessions::delete_for_user(&state.db, user_id, keep.as_deref())
-        .await
-        .map_err(Error::from)?;
+    let ended = db::sessions::delete_for_user(&state.db, user_id, keep.as_deref()).await?;
     tracing::info!(user_id, other_sessions_ended = ended, "password changed");
     Ok(())
 }
@@ -169,18 +172,7 @@ async fn create_token(
         errors.add("name", m);
         Refused::Fields(errors)
     })?;
-    let token = tokens::new_api_token()?;
-    let row = db::api_tokens::create(
-        &state.db,
-        user_id,
-        &name,
-        &tokens::hash_api_token(&token),
-        &tokens::display_prefix(&token),
-    )
-    .await
-    .map_err(Error::from)?;
-    tracing::info!(user_id, token_id = row.id, "API token created");
-    Ok((token, row))
+    Ok(tokens::issue(&state.db, user_id, &name).await?)
 }
 
 /// Revokes one of a user's tokens; this replica stops accepting it at once (others within a

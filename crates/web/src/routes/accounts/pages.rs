@@ -89,7 +89,7 @@ async fn signup(
                 .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
-        Err(Refused::Other(err)) => Err(err),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -122,12 +122,14 @@ async fn login(
 ) -> Result<Response> {
     match super::log_in(&state, page.session(), ip, &form.email, &form.password).await {
         Ok(_) => Ok(Redirect::to(&safe_next(Some(&form.next))).into_response()),
-        Err(Refused::Fields(errors)) => {
+        Err(Refused::WrongCredentials) => {
+            let mut errors = FieldErrors::new();
+            errors.add("form", super::WRONG_CREDENTIALS);
             let html =
                 credentials_page(page, &state, "accounts/login.html", &form, Some(&errors)).await?;
             Ok((StatusCode::UNAUTHORIZED, html).into_response())
         }
-        Err(Refused::Other(err)) => Err(err),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -257,7 +259,7 @@ async fn change_password(
             let html = account_page(page, &state, user.id, Some(&errors), None, "").await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
-        Err(Refused::Other(err)) => Err(err),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -286,7 +288,7 @@ async fn create_token(
             let html = account_page(page, &state, user.id, Some(&errors), None, &form.name).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
-        Err(Refused::Other(err)) => Err(err),
+        Err(other) => Err(other.into()),
     }
 }
 
