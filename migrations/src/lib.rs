@@ -10,6 +10,7 @@ mod m20261121_000001_create_products;
 mod m20261121_000002_create_audit_log;
 mod m20261121_000003_create_jobs;
 mod m20261121_000004_create_users;
+mod m20261121_000005_create_realtime;
 
 /// Every migration of the app, oldest first.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_audit_log::Migration),
             Box::new(m20261121_000003_create_jobs::Migration),
             Box::new(m20261121_000004_create_users::Migration),
+            Box::new(m20261121_000005_create_realtime::Migration),
         ]
     }
 }

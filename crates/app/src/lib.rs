@@ -14,3 +14,7 @@ pub mod worker;
 
 pub use config::{Config, Environment};
 pub use startup::{Application, install_crypto_provider, shutdown_signal};
+
+/// Hub messages a subscriber may fall behind by before it is told it lagged (a chat connection
+/// has its own, smaller, outbound buffer on top: `APP_CHAT_BUFFER`).
+pub const HUB_CAPACITY: usize = 1024;

@@ -25,6 +25,7 @@ pub struct Application {
     db: DatabaseConnection,
     addr: SocketAddr,
     queue: Queue,
+    hub: db::Hub,
     /// The in-process worker, unless `APP_JOBS_IN_PROCESS=false`.
     worker: Option<Runner<Services>>,
 }
@@ -45,7 +46,15 @@ impl Application {
         let api = ApiClients::new(&config.api).context("building the HTTP client")?;
         let offload = offload::Offload::per_core();
         let queue = Queue::new(db.clone());
-        let services = worker::services(config, &db, &queue, api.clone(), offload.clone())?;
+        let hub = db::Hub::new(db.clone(), crate::HUB_CAPACITY);
+        let services = worker::services(
+            config,
+            &db,
+            &queue,
+            api.clone(),
+            offload.clone(),
+            hub.clone(),
+        )?;
         let worker = if config.jobs.in_process {
             Some(worker::runner(config, queue.clone(), services)?)
         } else {
@@ -58,6 +67,7 @@ impl Application {
             offload,
             jobs: queue.clone(),
             exports_dir: config.jobs.exports_dir(),
+            hub: hub.clone(),
             config: config.web.clone(),
         });
         let router = web::build_router(state);
@@ -71,6 +81,7 @@ impl Application {
             db,
             addr,
             queue,
+            hub,
             worker,
         })
     }
@@ -91,6 +102,11 @@ impl Application {
     /// The job queue the app enqueues on.
     pub fn queue(&self) -> &Queue {
         &self.queue
+    }
+
+    /// The process's publish/subscribe hub (chat rooms, job progress).
+    pub fn hub(&self) -> &db::Hub {
+        &self.hub
     }
 
     /// Serves (and runs the in-process worker) until `shutdown` completes; then lets in-flight

@@ -14,6 +14,7 @@ pub fn services(
     queue: &Queue,
     api: ApiClients,
     offload: offload::Offload,
+    hub: db::Hub,
 ) -> anyhow::Result<Services> {
     let mailer =
         Mailer::new(&config.jobs.mailer, &config.jobs.mail_from).context("building the mailer")?;
@@ -25,6 +26,9 @@ pub fn services(
         offload,
         exports_dir: config.jobs.exports_dir(),
         notify_email: config.jobs.notify_email.clone(),
+        hub,
+        uploads_dir: config.web.uploads.dir.clone(),
+        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH,
     })
 }
 
@@ -45,7 +49,8 @@ pub async fn run_standalone(
 ) -> anyhow::Result<()> {
     let queue = Queue::new(db.clone());
     let api = ApiClients::new(&config.api).context("building the HTTP client")?;
-    let services = services(config, &db, &queue, api, offload::Offload::per_core())?;
+    let hub = db::Hub::new(db.clone(), crate::HUB_CAPACITY);
+    let services = services(config, &db, &queue, api, offload::Offload::per_core(), hub)?;
     let runner = runner(config, queue, services)?;
     runner.run(shutdown).await?;
     if let Err(err) = db.close_by_ref().await {

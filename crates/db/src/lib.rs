@@ -7,10 +7,13 @@
 
 pub mod api_tokens;
 mod audit;
+pub mod chat;
 mod config;
 mod connect;
 pub mod entities;
 mod error;
+mod hub;
+pub mod product_images;
 pub mod products;
 pub mod rate_limits;
 pub mod sessions;
@@ -21,9 +24,11 @@ mod validation;
 pub use config::{DbConfig, with_database_name};
 pub use connect::{Backend, connect, ping};
 pub use error::{Error, Result};
+pub use hub::{Hub, MAX_PAYLOAD as HUB_MAX_PAYLOAD, Subscription};
 pub use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
 };
+pub use tokio::sync::broadcast::error::RecvError as HubRecvError;
 pub use transaction::{WriteTransaction, WriteTurn, Writer, begin_write};
 pub use validation::{FieldError, FieldErrors};
 

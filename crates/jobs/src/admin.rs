@@ -26,6 +26,8 @@ pub struct JobRecord {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// What the job last reported of its progress (see [`crate::progress`]), if it does.
+    pub progress: Option<crate::Progress>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -44,10 +46,13 @@ struct Row {
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
+    progress_done: Option<i64>,
+    progress_total: Option<i64>,
 }
 
 const COLUMNS: &str = "id, kind, queue, state, priority, attempts, max_attempts, payload, \
-    unique_key, run_at, created_at, started_at, finished_at, last_error";
+    unique_key, run_at, created_at, started_at, finished_at, last_error, progress_done, \
+    progress_total";
 
 impl From<Row> for JobRecord {
     fn from(row: Row) -> Self {
@@ -68,6 +73,10 @@ impl From<Row> for JobRecord {
             started_at: row.started_at,
             finished_at: row.finished_at,
             last_error: row.last_error,
+            progress: match (row.progress_done, row.progress_total) {
+                (Some(done), Some(total)) => Some(crate::Progress::new(done, total)),
+                _ => None,
+            },
         }
     }
 }

@@ -20,4 +20,10 @@ pub struct Services {
     pub exports_dir: PathBuf,
     /// Who hears about new products.
     pub notify_email: String,
+    /// Publish/subscribe across replicas (job progress).
+    pub hub: db::Hub,
+    /// Where uploaded images and their thumbnails are (`APP_DATA_DIR/uploads`).
+    pub uploads_dir: PathBuf,
+    /// Rows an export writes between two progress reports.
+    pub export_batch: u64,
 }

@@ -15,6 +15,63 @@ pub struct WebConfig {
     /// `Cache-Control: max-age` for `/static`; zero means "revalidate every time" (development).
     pub static_max_age: Duration,
     pub security: SecurityConfig,
+    pub chat: ChatConfig,
+    pub uploads: UploadConfig,
+}
+
+/// The chat's WebSocket limits.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    /// The largest message a client may send, in bytes; larger closes the socket with 1009.
+    pub max_message_bytes: usize,
+    /// Messages waiting to be written to one client; a client that lets more pile up is
+    /// disconnected, so it never slows the room.
+    pub outbound_buffer: usize,
+    /// Messages one connection may post per `rate_window`; more are refused with an error frame.
+    pub rate_limit: u32,
+    pub rate_window: Duration,
+    /// How often the server pings; a client that sends nothing (not even a pong) for
+    /// `idle_timeout` is disconnected.
+    pub ping_interval: Duration,
+    pub idle_timeout: Duration,
+    /// Messages sent to a client when it joins.
+    pub history: u64,
+}
+
+/// Product image uploads.
+#[derive(Debug, Clone)]
+pub struct UploadConfig {
+    /// Where stored images and thumbnails are (served at `/uploads`).
+    pub dir: PathBuf,
+    /// Where uploads are written while they arrive (never served).
+    pub partial_dir: PathBuf,
+    /// The largest image accepted, in bytes; larger gets a 413 and nothing is kept.
+    pub max_bytes: u64,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024,
+            outbound_buffer: 64,
+            rate_limit: 10,
+            rate_window: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+            history: 50,
+        }
+    }
+}
+
+impl UploadConfig {
+    /// Uploads under `data_dir`: `uploads/` and `uploads-partial/`.
+    pub fn under(data_dir: &std::path::Path) -> Self {
+        Self {
+            dir: data_dir.join("uploads"),
+            partial_dir: data_dir.join("uploads-partial"),
+            max_bytes: 10 * 1024 * 1024,
+        }
+    }
 }
 
 /// Sessions, cookies, hosts, origins, HSTS and rate limits.
@@ -47,6 +104,8 @@ impl Default for WebConfig {
             body_limit: 1024 * 1024,
             static_max_age: Duration::from_secs(24 * 60 * 60),
             security: SecurityConfig::default(),
+            chat: ChatConfig::default(),
+            uploads: UploadConfig::under(std::path::Path::new("data")),
         }
     }
 }

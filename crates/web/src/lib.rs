@@ -5,6 +5,7 @@
 //! (or `api-client`, `jobs`), and render JSON or a template.
 
 pub mod auth;
+pub mod chat;
 mod config;
 mod error;
 mod extract;
@@ -17,7 +18,7 @@ mod routes;
 mod state;
 mod templates;
 
-pub use config::{SecurityConfig, WebConfig};
+pub use config::{ChatConfig, SecurityConfig, UploadConfig, WebConfig};
 pub use error::{Error, Result};
 pub use router::build as build_router;
 pub use state::{AppState, Parts as AppStateParts};

@@ -18,7 +18,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::accounts::router())
         .merge(routes::products::router())
         .merge(routes::todos::router())
-        .merge(routes::jobs::router());
+        .merge(routes::jobs::router())
+        .merge(routes::chat::router());
     let router = Router::new()
         .merge(middleware::sessions(with_sessions, &state))
         .merge(routes::health::router())

@@ -34,6 +34,8 @@ pub struct Parts {
     pub jobs: jobs::Queue,
     /// Where export jobs write their files.
     pub exports_dir: std::path::PathBuf,
+    /// Publish/subscribe across replicas: chat rooms, job progress.
+    pub hub: db::Hub,
     pub config: WebConfig,
 }
 

@@ -53,6 +53,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
         offload: offload::Offload::new(1),
         jobs: jobs::Queue::new(db.clone()),
         exports_dir: PathBuf::from("data/exports"),
+        hub: db::Hub::new(db.clone(), 16),
         config: WebConfig::default(),
     });
     let router = web::build_router(state);

@@ -9,6 +9,7 @@ use std::{collections::HashMap, fmt, net::SocketAddr, str::FromStr, time::Durati
 mod api;
 mod jobs;
 mod parse;
+mod realtime;
 mod security;
 
 pub use jobs::JobsConfig;
@@ -64,6 +65,13 @@ pub const VARIABLES: &[&str] = &[
     "APP_HSTS_SECS",
     "APP_AUTH_RATE_LIMIT",
     "APP_AUTH_RATE_WINDOW_SECS",
+    "APP_CHAT_MAX_MESSAGE_BYTES",
+    "APP_CHAT_BUFFER",
+    "APP_CHAT_RATE_LIMIT",
+    "APP_CHAT_RATE_WINDOW_SECS",
+    "APP_CHAT_PING_SECS",
+    "APP_CHAT_IDLE_SECS",
+    "APP_UPLOAD_MAX_BYTES",
     "RUST_LOG",
     "APP_LOG_FORMAT",
 ];
@@ -215,7 +223,7 @@ impl Config {
         };
 
         let defaults = WebConfig::default();
-        let web = WebConfig {
+        let mut web = WebConfig {
             templates_dir: r.parse("APP_TEMPLATES_DIR", defaults.templates_dir, parse_path),
             static_dir: r.parse("APP_STATIC_DIR", defaults.static_dir, parse_path),
             reload_templates: r.parse(
@@ -235,6 +243,8 @@ impl Config {
                 defaults.static_max_age
             },
             security: security::read(&mut r, env),
+            chat: realtime::read_chat(&mut r),
+            uploads: defaults.uploads,
         };
 
         let mut db = DbConfig::new(
@@ -261,6 +271,7 @@ impl Config {
 
         let api = api::read(&mut r);
         let jobs = JobsConfig::read(&mut r);
+        web.uploads = realtime::read_uploads(&mut r, &jobs.data_dir);
 
         let config = Config {
             env,
@@ -358,6 +369,7 @@ impl Config {
         ];
         rows.extend(security::describe(&self.web.security));
         rows.extend(self.jobs.describe());
+        rows.extend(realtime::describe(&self.web.chat, &self.web.uploads));
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (key, value) in rows {

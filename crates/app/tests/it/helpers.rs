@@ -32,6 +32,11 @@ pub struct TestApp {
     pub csrf: String,
     /// The app's own pool.
     pub db: DatabaseConnection,
+    /// The app's publish/subscribe hub (a test's own worker publishes job progress on it).
+    pub hub: db::Hub,
+    /// `APP_DATA_DIR` (exports, uploads), unless the test set its own.
+    pub data_dir: PathBuf,
+    _data: tempfile::TempDir,
     /// Dropped with the app: a PostgreSQL test database is dropped then.
     _database: TestDatabase,
 }
@@ -45,10 +50,15 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     init_logging();
     app::install_crypto_provider();
     let database = TestDatabase::create().await;
-    let config = test_config(&database.url, extra);
+    let data = tempfile::tempdir().expect("a temporary folder");
+    let data_path = data.path().to_str().expect("utf-8 path").to_owned();
+    let mut vars = vec![("APP_DATA_DIR", data_path.as_str())];
+    vars.extend_from_slice(extra);
+    let config = test_config(&database.url, &vars);
     let application = Application::build(&config).await.expect("the app builds");
     let address = format!("http://{}", application.addr());
     let db = application.db().clone();
+    let hub = application.hub().clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     let admin = create_user(&db, ADMIN_EMAIL, true).await;
     let token = create_token(&db, admin.id, "tests").await;
@@ -60,6 +70,9 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         token,
         csrf,
         db,
+        hub,
+        data_dir: config.jobs.data_dir.clone(),
+        _data: data,
         _database: database,
     }
 }
@@ -162,6 +175,45 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// `ws://…{path}` on this app.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws{}{}", self.address.trim_start_matches("http"), path)
+    }
+
+    /// A chat client in `room` as the administrator (by API token).
+    pub async fn chat(&self, room: &str) -> web::chat::client::ChatClient {
+        self.chat_client(room)
+            .header("authorization", &format!("Bearer {}", self.token))
+            .connect()
+            .await
+            .expect("the chat socket opens")
+    }
+
+    /// A chat client builder for `room` with this site's `Origin` and no credentials.
+    pub fn chat_client(&self, room: &str) -> web::chat::client::Builder {
+        web::chat::client::ChatClient::builder(&self.ws_url(&format!("/ws/chat/{room}")))
+            .header("origin", &self.address)
+    }
+
+    /// Another `app serve` on this app's database (a second replica), with its address.
+    pub async fn replica(&self, extra: &[(&str, &str)]) -> String {
+        let data = self.data_dir.to_str().expect("utf-8 path");
+        let mut vars = vec![("APP_DATA_DIR", data), ("APP_MIGRATE_ON_START", "false")];
+        vars.extend_from_slice(extra);
+        let config = test_config(self.database_url(), &vars);
+        let application = Application::build(&config)
+            .await
+            .expect("the replica builds");
+        let address = format!("http://{}", application.addr());
+        tokio::spawn(application.run_until_stopped(std::future::pending()));
+        address
+    }
+
+    /// Whether the tests run on PostgreSQL (`TEST_DATABASE_URL`).
+    pub fn on_postgres(&self) -> bool {
+        self.database_url().starts_with("postgres")
     }
 
     /// The app's database URL (for running the `app` binary against it).

@@ -23,6 +23,7 @@ mod products_api;
 mod products_bad_input;
 mod products_pages;
 mod products_stats;
+mod realtime;
 mod security;
 mod todos;
 mod transactions;

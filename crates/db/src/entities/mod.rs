@@ -2,7 +2,10 @@
 
 pub mod api_token;
 pub mod audit_log;
+pub mod chat_message;
+pub mod chat_presence;
 pub mod product;
+pub mod product_image;
 pub mod rate_limit;
 pub mod session;
 pub mod user;

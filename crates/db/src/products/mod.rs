@@ -150,6 +150,26 @@ pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<Product>> {
     Ok(Products::find().order_by_asc(Column::Id).all(conn).await?)
 }
 
+/// Up to `limit` products with ids above `after`, ordered by id: a batch of a long walk through
+/// the table (each batch is one indexed range read, however far the walk has got).
+pub async fn batch_after(
+    conn: &impl ConnectionTrait,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<Product>> {
+    Ok(Products::find()
+        .filter(Column::Id.gt(after))
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// How many products there are.
+pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
+    Ok(Products::find().count(conn).await?)
+}
+
 pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Product> {
     Products::find_by_id(id)
         .one(conn)

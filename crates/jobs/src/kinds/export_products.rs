@@ -1,9 +1,12 @@
-//! Export every product as CSV: a CPU-heavy step, so it runs on the blocking pool through the
-//! offload bridge. The file is named after the job, so the job's page can offer the download.
+//! Export every product as CSV, in batches of `export_batch` rows: each batch is read by id
+//! range, turned into CSV on the blocking pool (through the offload bridge) and appended to the
+//! file, then the job reports its progress (the job page's live bar). Memory stays one batch
+//! whatever the table's size. The file is named after the job, so its page offers the download.
 
 use std::path::{Path, PathBuf};
 
 use db::products::Product;
+use tokio::io::AsyncWriteExt;
 
 use crate::{BoxError, Job, JobContext, Services};
 
@@ -15,6 +18,9 @@ pub fn export_path(exports_dir: &Path, id: i64) -> PathBuf {
     exports_dir.join(format!("products-{id}.csv"))
 }
 
+/// Rows per batch (and per progress report) unless the worker's services say otherwise.
+pub const DEFAULT_EXPORT_BATCH: u64 = 500;
+
 impl Job for ExportProducts {
     const NAME: &'static str = "export_products";
     const MAX_ATTEMPTS: i32 = 3;
@@ -22,28 +28,48 @@ impl Job for ExportProducts {
     type Context = Services;
 
     async fn run(&self, ctx: JobContext<Services>) -> Result<(), BoxError> {
-        let products = db::products::all(&ctx.app.db).await?;
-        let count = products.len();
-        let csv = ctx
-            .app
-            .offload
-            .run("export_products_csv", move || to_csv(&products))
-            .await??;
-        let dir = &ctx.app.exports_dir;
+        let app = &ctx.app;
+        let total = i64::try_from(db::products::count(&app.db).await?).unwrap_or(i64::MAX);
+        let dir = &app.exports_dir;
         tokio::fs::create_dir_all(dir).await?;
         // Write then rename: a download never sees half a file, a rerun replaces it whole.
         let path = export_path(dir, ctx.id);
         let partial = path.with_extension("csv.partial");
-        tokio::fs::write(&partial, csv).await?;
+        let mut file = tokio::fs::File::create(&partial).await?;
+        let (mut done, mut after, mut header) = (0_i64, 0_i64, true);
+        crate::progress::report(&app.db, &app.hub, ctx.id, 0, total).await?;
+        loop {
+            let batch = db::products::batch_after(&app.db, after, app.export_batch.max(1)).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            done += i64::try_from(batch.len()).unwrap_or(i64::MAX);
+            let with_header = std::mem::take(&mut header);
+            let csv = app
+                .offload
+                .run("export_products_csv", move || to_csv(&batch, with_header))
+                .await??;
+            file.write_all(&csv).await?;
+            // Rows added during the export make `done` pass the count taken at the start.
+            crate::progress::report(&app.db, &app.hub, ctx.id, done, total.max(done)).await?;
+        }
+        if header {
+            let csv = to_csv(&[], true)?;
+            file.write_all(&csv).await?;
+        }
+        file.sync_all().await?;
+        drop(file);
         tokio::fs::rename(&partial, &path).await?;
-        tracing::info!(count, path = %path.display(), "products exported");
+        tracing::info!(count = done, path = %path.display(), "products exported");
         Ok(())
     }
 }
 
-fn to_csv(products: &[Product]) -> Result<Vec<u8>, csv::Error> {
+/// The CSV lines of `products`, after the header line if `header`.
+fn to_csv(products: &[Product], header: bool) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(products.len() * 64));
-    writer.write_record(["id", "name", "price", "version", "created_at", "updated_at"])?;
+    if header {
+        writer.write_record(["id", "name", "price", "version", "created_at", "updated_at"])?;
+    }
     for p in products {
         let price = format!("{}.{:02}", p.price_cents / 100, p.price_cents % 100);
         writer.write_record([
@@ -73,7 +99,7 @@ mod tests {
             created_at: now,
             updated_at: now,
         };
-        let csv = to_csv(&[product]).map(String::from_utf8);
+        let csv = to_csv(&[product], true).map(String::from_utf8);
         let csv = csv.ok().and_then(Result::ok).unwrap_or_default();
         let mut lines = csv.lines();
         assert_eq!(

@@ -2,12 +2,14 @@
 //! with `Context = Services`, and register it in [`runner`].
 
 mod export_products;
+mod make_thumbnail;
 mod product_created_email;
 mod purge_finished;
 mod purge_sessions;
 mod warm_todos;
 
-pub use export_products::{ExportProducts, export_path};
+pub use export_products::{DEFAULT_EXPORT_BATCH, ExportProducts, export_path};
+pub use make_thumbnail::{MakeThumbnail, THUMBNAIL_SIZE, thumbnail_name};
 pub use product_created_email::ProductCreatedEmail;
 pub use purge_finished::PurgeFinished;
 pub use purge_sessions::PurgeSessions;
@@ -20,6 +22,7 @@ pub fn runner(queue: Queue, services: Services, config: WorkerConfig) -> Result<
     Runner::new(queue, services, config)
         .register::<ProductCreatedEmail>()
         .register::<ExportProducts>()
+        .register::<MakeThumbnail>()
         // Every five minutes, keep the first todos hot in the API client's cache.
         .schedule("warm_todos", "*/5 * * * *", &WarmTodos::default())?
         // Every night at 03:17 UTC, drop finished jobs and exports older than a week.

@@ -86,7 +86,11 @@ async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
 /// The `Origin` (or `Referer`) must be this site (the `Host` the request came to, which the host
 /// allowlist has vetted) or a trusted origin. A request with neither header is let through to
 /// the token check: browsers always send `Origin` on cross-site posts.
-fn check_origin(headers: &HeaderMap, host: Option<&str>, trusted: &[String]) -> Result<(), Error> {
+pub(crate) fn check_origin(
+    headers: &HeaderMap,
+    host: Option<&str>,
+    trusted: &[String],
+) -> Result<(), Error> {
     let claimed = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))

@@ -1,6 +1,7 @@
 //! One module per resource, each ending in `pub(crate) fn router() -> Router<AppState>`.
 
 pub(crate) mod accounts;
+pub(crate) mod chat;
 pub(crate) mod health;
 pub(crate) mod home;
 pub(crate) mod jobs;

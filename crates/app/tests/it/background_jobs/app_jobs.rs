@@ -11,25 +11,32 @@ use serde_json::json;
 use crate::helpers::{TestApp, html, problem, spawn_app_with};
 
 /// An app without the in-process worker, so the test decides when jobs run.
-async fn app_without_worker(data_dir: &Path) -> TestApp {
+pub(crate) async fn app_without_worker(data_dir: &Path) -> TestApp {
     let data_dir = data_dir.to_str().unwrap();
     spawn_app_with(&[("APP_JOBS_IN_PROCESS", "false"), ("APP_DATA_DIR", data_dir)]).await
 }
 
 fn worker(app: &TestApp, data_dir: &Path) -> (Runner<Services>, Mailer) {
-    let queue = Queue::new(app.db.clone());
-    let mailer = Mailer::new("memory", "App <app@example.com>").unwrap();
-    let services = Services {
+    let services = services(app, data_dir);
+    let mailer = services.mailer.clone();
+    let runner = jobs::kinds::runner(services.queue.clone(), services, WorkerConfig::default());
+    (runner.unwrap(), mailer)
+}
+
+/// What the app's own worker runs jobs with, on `app`'s database and hub.
+pub(crate) fn services(app: &TestApp, data_dir: &Path) -> Services {
+    Services {
         db: app.db.clone(),
-        queue: queue.clone(),
-        mailer: mailer.clone(),
+        queue: Queue::new(app.db.clone()),
+        mailer: Mailer::new("memory", "App <app@example.com>").unwrap(),
         api: api_client::ApiClients::new(&api_client::ApiClientConfig::default()).unwrap(),
         offload: offload::Offload::new(1),
         exports_dir: data_dir.join("exports"),
         notify_email: "team@example.com".into(),
-    };
-    let runner = jobs::kinds::runner(queue, services, WorkerConfig::default()).unwrap();
-    (runner, mailer)
+        hub: app.hub.clone(),
+        uploads_dir: data_dir.join("uploads"),
+        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH,
+    }
 }
 
 async fn jobs_of_kind(app: &TestApp, kind: &str) -> Vec<jobs::JobRecord> {

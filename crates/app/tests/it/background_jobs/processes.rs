@@ -93,8 +93,15 @@ async fn a_job_whose_worker_is_killed_runs_again_after_the_lease() {
         ],
     );
     let api = api_client::ApiClients::new(&config.api).unwrap();
-    let services =
-        app::worker::services(&config, &db, &queue, api, offload::Offload::new(1)).unwrap();
+    let services = app::worker::services(
+        &config,
+        &db,
+        &queue,
+        api,
+        offload::Offload::new(1),
+        db::Hub::new(db.clone(), 16),
+    )
+    .unwrap();
     let rescuer = app::worker::runner(&config, queue.clone(), services).unwrap();
     let (stop, stopped) = shutdown();
     let rescuer = tokio::spawn(rescuer.run(stopped));

@@ -1,0 +1,7 @@
+//! Real time and streaming: chat rooms over WebSockets (across replicas on PostgreSQL), job
+//! progress over Server-Sent Events, and streamed image uploads.
+
+mod chat;
+mod chat_limits;
+mod events;
+mod uploads;

@@ -1,0 +1,124 @@
+//! A product image's thumbnail: decoded and scaled with the `image` crate on the blocking pool
+//! (through the offload bridge), written next to the image, recorded on the product's image row.
+
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageReader, Limits, codecs::jpeg::JpegEncoder};
+
+use crate::{BoxError, Job, JobContext, Services};
+
+/// The thumbnail's longest side, in pixels.
+pub const THUMBNAIL_SIZE: u32 = 320;
+/// Images wider or taller than this are refused rather than decoded (a small file can claim a
+/// huge canvas: a decompression bomb).
+const MAX_SIDE: u32 = 12_000;
+/// The most memory one decode may allocate.
+const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MakeThumbnail {
+    pub product_id: i64,
+    /// The image's stored file name (the job does nothing if the product's image changed since).
+    pub file: String,
+}
+
+/// The thumbnail's file name for an image's file name: `abc.png` → `abc-thumb.jpg`.
+pub fn thumbnail_name(file: &str) -> String {
+    let stem = file.split_once('.').map_or(file, |(stem, _)| stem);
+    format!("{stem}-thumb.jpg")
+}
+
+impl Job for MakeThumbnail {
+    const NAME: &'static str = "make_thumbnail";
+    // A file that does not decode will not decode on a second try either.
+    const MAX_ATTEMPTS: i32 = 2;
+    type Context = Services;
+
+    fn unique_key(&self) -> Option<String> {
+        Some(format!("{}:{}", Self::NAME, self.file))
+    }
+
+    async fn run(&self, ctx: JobContext<Services>) -> Result<(), BoxError> {
+        let app = &ctx.app;
+        let source = app.uploads_dir.join(plain_name(&self.file)?);
+        let name = thumbnail_name(&self.file);
+        let target = app.uploads_dir.join(&name);
+        let made = target.clone();
+        app.offload
+            .run("make_thumbnail", move || write_thumbnail(&source, &made))
+            .await??;
+        if !db::product_images::set_thumbnail(&app.db, self.product_id, &self.file, &name).await? {
+            // The image was replaced or the product deleted while this ran.
+            tokio::fs::remove_file(&target).await.ok();
+            tracing::info!(
+                product = self.product_id,
+                "image changed; thumbnail dropped"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A stored name is a plain file name; anything else in a payload is refused, not followed.
+fn plain_name(file: &str) -> Result<&str, BoxError> {
+    let plain = !file.is_empty()
+        && file
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && !file.starts_with('.');
+    if plain {
+        Ok(file)
+    } else {
+        Err(format!("not a stored file name: {file:?}").into())
+    }
+}
+
+fn write_thumbnail(source: &Path, target: &PathBuf) -> Result<(), BoxError> {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    let mut reader = ImageReader::open(source)?.with_guessed_format()?;
+    reader.limits(limits);
+    let image = reader.decode()?;
+    let thumbnail =
+        DynamicImage::ImageRgb8(image.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE).to_rgb8());
+    let mut jpeg = Vec::new();
+    thumbnail.write_with_encoder(JpegEncoder::new_with_quality(&mut jpeg, 80))?;
+    let partial = target.with_extension("jpg.partial");
+    std::fs::write(&partial, jpeg)?;
+    std::fs::rename(&partial, target)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+    use super::*;
+
+    #[test]
+    fn thumbnails_are_named_after_their_image_and_payload_names_stay_plain() {
+        assert_eq!(thumbnail_name("ab12.png"), "ab12-thumb.jpg");
+        assert!(plain_name("ab12.webp").is_ok());
+        for bad in ["../x.png", "a/b.png", ".hidden", "", "a\\b.png"] {
+            assert!(plain_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_large_image_becomes_a_bounded_jpeg_and_junk_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("big.png");
+        image::RgbImage::from_pixel(1200, 600, image::Rgb([200, 30, 30]))
+            .save(&source)
+            .unwrap();
+        let target = dir.path().join("big-thumb.jpg");
+        write_thumbnail(&source, &target).unwrap();
+        let thumb = image::open(&target).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (320, 160));
+
+        let junk = dir.path().join("junk.png");
+        std::fs::write(&junk, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+        assert!(write_thumbnail(&junk, &dir.path().join("junk-thumb.jpg")).is_err());
+    }
+}
