@@ -19,7 +19,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::products::router())
         .merge(routes::todos::router())
         .merge(routes::jobs::router())
-        .merge(routes::chat::router());
+        .merge(routes::chat::router())
+        .merge(routes::events::router());
     let router = Router::new()
         .merge(middleware::sessions(with_sessions, &state))
         .merge(routes::health::router())

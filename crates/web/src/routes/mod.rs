@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod chat;
+pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod home;
 pub(crate) mod jobs;

@@ -1,1 +1,177 @@
+//! `/events/jobs/{id}`: a job's progress as Server-Sent Events, then its completion; the job
+//! page around it; a client that leaves ends the stream on the server.
 
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::{
+    background_jobs::app_jobs::{app_without_worker, services},
+    helpers::{TestApp, html},
+};
+
+/// Reads an event stream's `(event, data)` pairs as they arrive.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(app: &TestApp, path: &str) -> Self {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (keep-alive comments skipped); `None` when the stream ends.
+    async fn next(&mut self) -> Option<(String, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut name = String::from("message");
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                return Some((name, serde_json::from_str(&data).unwrap()));
+            }
+            let chunk = self.response.chunk().await.unwrap()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_stream_yields_the_exports_progress_then_its_completion() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_without_worker(dir.path()).await;
+    db::products::seed_demo(&app.db, 25).await.unwrap();
+    let started = app.post_form("/products/export", &[]).await;
+    let page = started.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = page.trim_start_matches("/jobs/").parse().unwrap();
+
+    // The page offers the live bar, and a refresh for browsers without JavaScript.
+    let waiting = html(app.get(&page).await, StatusCode::OK).await;
+    assert!(waiting.contains(&format!("data-events=\"/events/jobs/{id}\"")));
+    assert!(waiting.contains("<noscript><meta http-equiv=\"refresh\" content=\"2\"></noscript>"));
+    assert!(waiting.contains("<progress max=\"100\""));
+
+    let mut events = Events::open(&app, &format!("/events/jobs/{id}")).await;
+    let (name, first) = events.next().await.unwrap();
+    assert_eq!(
+        (name.as_str(), first["state"].as_str()),
+        ("progress", Some("queued"))
+    );
+
+    // Only now does a worker run the export, ten rows per step.
+    let mut services = services(&app, dir.path());
+    services.export_batch = 10;
+    let runner = jobs::kinds::runner(
+        services.queue.clone(),
+        services,
+        jobs::WorkerConfig::default(),
+    );
+    let worker = tokio::spawn(async move { runner.unwrap().run_until_empty().await });
+
+    let mut seen = Vec::new();
+    let done = loop {
+        let (name, data) = events
+            .next()
+            .await
+            .expect("the stream lasts until the job is done");
+        if name == "done" {
+            break data;
+        }
+        assert_eq!(name, "progress");
+        if let Some(done) = data["progress"]["done"].as_i64() {
+            seen.push(done);
+        }
+    };
+    worker.await.unwrap().unwrap();
+    assert!(
+        seen.iter().any(|&n| n > 0 && n < 25),
+        "progress between start and end was streamed: {seen:?}"
+    );
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert_eq!(done["state"], "succeeded");
+    assert_eq!(done["progress"]["done"], 25);
+    assert_eq!(done["progress"]["percent"], 100);
+    assert_eq!(done["download"], format!("/jobs/{id}/download"));
+    assert!(
+        events.next().await.is_none(),
+        "the stream ends after `done`"
+    );
+
+    // A finished job's page shows the full bar and no refresh.
+    let finished = html(app.get(&page).await, StatusCode::OK).await;
+    assert!(finished.contains("value=\"100\"") && finished.contains("25 of 25 (100%)"));
+    assert!(!finished.contains("http-equiv"));
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_ends_its_stream_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_without_worker(dir.path()).await;
+    let started = app.post_form("/products/export", &[]).await;
+    let id: i64 = started.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .parse()
+        .unwrap();
+    let topic = jobs::progress::topic(id);
+    // Its own connection, so closing it is seen by the server.
+    let client = crate::helpers::browser(&app.address);
+    crate::helpers::sign_in(
+        &client,
+        &app.address,
+        crate::helpers::ADMIN_EMAIL,
+        crate::helpers::ADMIN_PASSWORD,
+    )
+    .await;
+    let response = client
+        .get(app.url(&format!("/events/jobs/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let mut response = response;
+    assert!(
+        response.chunk().await.unwrap().is_some(),
+        "the first event arrived"
+    );
+    assert_eq!(app.hub.subscribers(&topic), 1, "the stream follows the job");
+    drop(response);
+    drop(client);
+    // The server notices the closed connection and drops the stream with its subscription.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while app.hub.subscribers(&topic) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream outlived its client"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // Only admins may follow jobs; an unknown job is a 404.
+    let visitor = app.anonymous();
+    let refused = visitor
+        .get(app.url(&format!("/events/jobs/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/events/jobs/999999").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
