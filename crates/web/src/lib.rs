@@ -17,6 +17,7 @@ mod router;
 mod routes;
 mod state;
 mod templates;
+mod upload;
 
 pub use config::{ChatConfig, SecurityConfig, UploadConfig, WebConfig};
 pub use error::{Error, Result};

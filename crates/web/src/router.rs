@@ -26,6 +26,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::todos::public_router())
         .merge(static_files(&state))
+        .merge(uploads(&state))
         .fallback(not_found);
     middleware::apply(router, &state.config, &state.templates).with_state(state)
 }
@@ -44,6 +45,22 @@ fn static_files(state: &AppState) -> Router<AppState> {
         move |response: &Response<_>| response.status().is_success().then(|| value.clone()),
     );
     Router::new().nest_service("/static", files)
+}
+
+/// `/uploads`: product images and thumbnails. Their names are generated and never reused, so
+/// browsers and proxies may keep them for a year without asking again.
+fn uploads(state: &AppState) -> Router<AppState> {
+    let files = SetResponseHeader::overriding(
+        ServeDir::new(&state.config.uploads.dir),
+        header::CACHE_CONTROL,
+        |response: &Response<_>| {
+            response
+                .status()
+                .is_success()
+                .then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
+        },
+    );
+    Router::new().nest_service("/uploads", files)
 }
 
 fn cache_control(max_age: Duration) -> HeaderValue {

@@ -6,6 +6,9 @@
 //! - its `Origin` (or, without one, its `Referer`) names this site or a trusted origin, and it
 //!   carries the session's CSRF token in the `x-csrf-token` header or a `csrf_token` form field.
 //!
+//! A multipart form (an upload) has its token checked by the handler that streams it, as the
+//! form's first field ([`Pending`]); the origin is checked here like any other.
+//!
 //! One exception: an `/api` request with no session cookie has no ambient authority for an
 //! attacker to borrow, so it goes on to the handler, which answers 401 if it needs a user (its
 //! JSON body also needs a `Content-Type` that cross-site forms cannot send).
@@ -71,6 +74,12 @@ async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
             "This form has expired (no session, or cookies are blocked). Reload the page and try again.".into(),
         ));
     };
+    if is_multipart(&request) && !request.headers().contains_key(&HEADER) {
+        // The token is a field of the body, which is streamed: the upload reads it first.
+        let mut request = request;
+        request.extensions_mut().insert(Pending(expected));
+        return Ok(request);
+    }
     let (request, sent) = sent_token(request, state.config.body_limit).await?;
     match sent {
         Some(sent) if tokens::same_secret(&sent, &expected) => Ok(request),
@@ -81,6 +90,31 @@ async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
             "This request has no CSRF token: forms send a `{FORM_FIELD}` field, scripts the `{HEADER}` header."
         ))),
     }
+}
+
+/// A multipart form's CSRF check, left to the handler that streams the body: the origin has
+/// been checked; the token must be the form's first field (see `crate::upload`).
+#[derive(Debug, Clone)]
+pub(crate) struct Pending(String);
+
+impl Pending {
+    pub(crate) fn verify(&self, sent: &str) -> Result<(), Error> {
+        if tokens::same_secret(sent, &self.0) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(
+                "The CSRF token does not match this session. Reload the page and try again.".into(),
+            ))
+        }
+    }
+}
+
+fn is_multipart(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
 }
 
 /// The `Origin` (or `Referer`) must be this site (the `Host` the request came to, which the host
@@ -129,7 +163,7 @@ fn origin_of(value: &str) -> Option<String> {
 }
 
 /// The token from the header, or from the body of a urlencoded form (read, then put back for
-/// the handler). Multipart bodies must use the header.
+/// the handler). Multipart bodies are streamed, never read here: see [`Pending`].
 async fn sent_token(request: Request, limit: usize) -> Result<(Request, Option<String>), Error> {
     if let Some(value) = request.headers().get(&HEADER) {
         let token = value.to_str().ok().map(str::to_owned);

@@ -83,10 +83,13 @@ async fn s4_s5_security_headers_are_on_200_404_413_and_500_responses() {
         .send()
         .await
         .unwrap();
-    app.db
-        .execute_unprepared("DROP TABLE products")
-        .await
-        .unwrap();
+    // `product_images` refers to `products`: PostgreSQL drops it first or not at all.
+    for table in ["product_images", "products"] {
+        app.db
+            .execute_unprepared(&format!("DROP TABLE {table}"))
+            .await
+            .unwrap();
+    }
     let failed = app.get("/api/products").await;
 
     for (response, status) in [

@@ -3,6 +3,7 @@
 
 mod api;
 mod form;
+mod image;
 mod pages;
 mod stats;
 
@@ -30,4 +31,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(api::router())
         .merge(pages::router())
         .merge(stats::router())
+        .merge(image::router())
 }

@@ -62,11 +62,31 @@ async fn index(
 
 async fn show(
     State(state): State<AppState>,
-    mut page: Page,
+    page: Page,
     Path(id): Path<i64>,
 ) -> Result<Html<String>> {
+    show_page(&state, page, id, None).await
+}
+
+/// The product's page, with the reason its last upload was refused, if it was.
+pub(super) async fn show_page(
+    state: &AppState,
+    mut page: Page,
+    id: i64,
+    image_error: Option<&str>,
+) -> Result<Html<String>> {
     let product = products::get(&state.db, id).await?;
+    let image = db::product_images::get(&state.db, id).await?;
     page.insert("product", &product);
+    page.insert("image", &image.as_ref().map(super::image::ImageView::from));
+    page.insert("image_error", &image_error);
+    page.insert(
+        "upload_max",
+        &crate::upload::human_bytes(state.config.uploads.max_bytes),
+    );
+    if page.user.is_some() {
+        page = page.with_form_token().await?;
+    }
     page.render(&state.templates, "products/show.html")
 }
 
