@@ -2,6 +2,7 @@
 //!
 //! - `bench`: the orchestrator behind `just bench` (see its `--help`);
 //! - `mock-upstream`: a JSONPlaceholder-shaped todos API that answers after a fixed delay;
+//! - the upload row (`upload`) streams 200 MB through the image upload and watches memory;
 //! - `bare-baseline`: the smallest axum server that does the same reads with raw sqlx, the
 //!   physical limit of this stack on this machine.
 
@@ -11,4 +12,5 @@ pub mod pg;
 pub mod proc_stats;
 pub mod report;
 pub mod servers;
+pub mod upload;
 pub mod wrk;

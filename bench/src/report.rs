@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::{jobs::JobsResult, wrk::Outcome};
+use crate::{jobs::JobsResult, upload::UploadResult, wrk::Outcome};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -49,6 +49,8 @@ pub struct Round {
     pub rows: Vec<Row>,
     /// The background-jobs row, when it ran.
     pub jobs: Option<JobsResult>,
+    /// The 200 MB upload row, when it ran.
+    pub upload: Option<UploadResult>,
     pub budgets: Vec<Budget>,
 }
 
@@ -131,6 +133,14 @@ impl Round {
                 target: "≤ 10 ms".into(),
                 actual: format!("{:.2} ms", jobs.start_p50_ms),
                 pass: jobs.start_p50_ms <= 10.0,
+            });
+        }
+        if let Some(upload) = &self.upload {
+            budgets.push(Budget {
+                name: format!("upload {} MB: server RSS growth", upload.bytes / 1_000_000),
+                target: "< 20 MB".into(),
+                actual: format!("{:.1} MB", upload.rss_growth_mb),
+                pass: upload.rss_growth_mb < 20.0,
             });
         }
         let errors: u64 = self.rows.iter().map(|r| r.outcome.errors()).sum();
@@ -219,6 +229,19 @@ impl Round {
                 jobs.start_p50_ms,
                 jobs.start_p99_ms,
                 jobs.latency_samples
+            );
+        }
+        if let Some(upload) = &self.upload {
+            let _ = writeln!(
+                out,
+                "Upload: {:.0} MB image in {:.2} s ({:.0} MB/s), server RSS {:.1} MB before, peak {:.1} MB \
+                 during (+{:.1} MB)\n",
+                upload.bytes as f64 / 1_000_000.0,
+                upload.seconds,
+                upload.mb_per_sec,
+                upload.rss_before_mb,
+                upload.rss_peak_mb,
+                upload.rss_growth_mb
             );
         }
         out.push_str("| Budget | Target | Actual | |\n|---|---|---|---|\n");

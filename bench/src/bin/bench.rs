@@ -77,6 +77,8 @@ struct Args {
 const FAN_OUT: &str = "GET /api/todos/summary?ids=1,2,3";
 /// The name `--only` matches for the background-jobs row.
 const JOBS_ROW: &str = "jobs: no-op, enqueue to done";
+/// The name `--only` matches for the upload row.
+const UPLOAD_ROW: &str = "upload: 200 MB image, server memory";
 
 struct Plan {
     seconds: u64,
@@ -276,6 +278,13 @@ fn run_round(
         }
     }
     let peak_rss_mb = status_kb(app.pid(), "VmHWM").map_or(f64::NAN, kb_to_mb);
+    drop(app);
+    drop(bare);
+    let upload = if wants(UPLOAD_ROW) {
+        Some(upload_row(&env, &app_bin, scratch, backend, &token)?)
+    } else {
+        None
+    };
 
     let mut round = Round {
         backend: backend.to_owned(),
@@ -296,10 +305,37 @@ fn run_round(
         peak_rss_mb,
         rows,
         jobs,
+        upload,
         budgets: Vec::new(),
     };
     round.check_budgets();
     Ok(round)
+}
+
+/// A fresh app (no in-process worker, so only the upload runs) with the size limit raised,
+/// then one 200 MB upload to the first seeded product.
+fn upload_row(
+    env: &AppEnv,
+    app_bin: &Path,
+    scratch: &Path,
+    backend: &str,
+    token: &str,
+) -> anyhow::Result<bench::upload::UploadResult> {
+    const BYTES: u64 = 200 * 1_000_000;
+    eprintln!("== {backend}: {UPLOAD_ROW}");
+    let data = scratch.join(format!("upload-{backend}"));
+    let mut env = env.clone();
+    env.extra.extend([
+        ("APP_UPLOAD_MAX_BYTES".to_owned(), (BYTES * 2).to_string()),
+        ("APP_JOBS_IN_PROCESS".to_owned(), "false".to_owned()),
+        ("APP_DATA_DIR".to_owned(), data.display().to_string()),
+    ]);
+    let addr = free_addr()?;
+    let (server, _) = Server::start("app", env.serve(app_bin, addr), addr, "/health")?;
+    let result = bench::upload::run(&server, token, 1, BYTES);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    result
 }
 
 /// Each load row: name, requests, connections, and whether the bare baseline runs it too.

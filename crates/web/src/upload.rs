@@ -214,8 +214,12 @@ pub(crate) fn human_bytes(n: u64) -> String {
 /// A file being written; removed unless [`Partial::keep_as`] moves it into place.
 struct Partial {
     path: PathBuf,
-    file: Option<tokio::fs::File>,
+    /// Buffered: each write to a `tokio::fs::File` is a trip to the blocking pool, so chunks are
+    /// gathered into writes of [`WRITE_BUFFER`] bytes.
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
 }
+
+const WRITE_BUFFER: usize = 256 * 1024;
 
 impl Partial {
     async fn create(path: PathBuf) -> Result<Self> {
@@ -224,7 +228,7 @@ impl Partial {
             .map_err(Error::internal)?;
         Ok(Self {
             path,
-            file: Some(file),
+            file: Some(tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file)),
         })
     }
 
@@ -238,7 +242,7 @@ impl Partial {
     async fn keep_as(mut self, target: &Path) -> Result<()> {
         if let Some(mut file) = self.file.take() {
             file.flush().await.map_err(Error::internal)?;
-            file.sync_all().await.map_err(Error::internal)?;
+            file.get_ref().sync_all().await.map_err(Error::internal)?;
         }
         if let Some(dir) = target.parent() {
             tokio::fs::create_dir_all(dir)

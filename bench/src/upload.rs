@@ -1,0 +1,102 @@
+//! The upload row of `just bench`: one 200 MB image upload (a PNG signature, then zeros) through
+//! `POST /api/products/{id}/image` on an app started for it with the size limit raised, and the
+//! server's resident memory before and during it. Streamed to disk, the upload should cost the
+//! server a few buffers, not the file's size.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use crate::{
+    proc_stats::{RssSampler, kb_to_mb, rss_mb, status_kb},
+    servers::Server,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadResult {
+    pub bytes: u64,
+    pub seconds: f64,
+    pub mb_per_sec: f64,
+    pub status: u16,
+    pub rss_before_mb: f64,
+    /// The highest resident memory while the upload ran: sampled every 20 ms, or the process's
+    /// high-water mark (`VmHWM`) if higher.
+    pub rss_peak_mb: f64,
+    pub rss_growth_mb: f64,
+}
+
+const BOUNDARY: &str = "bench-upload-boundary-7d1f";
+const CHUNK: usize = 256 * 1024;
+
+/// Uploads `bytes` bytes as product `product_id`'s image.
+pub fn run(
+    server: &Server,
+    token: &str,
+    product_id: i64,
+    bytes: u64,
+) -> anyhow::Result<UploadResult> {
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.png\"\r\n\
+         Content-Type: image/png\r\n\r\n"
+    );
+    let tail = format!("\r\n--{BOUNDARY}--\r\n");
+    let length = head.len() as u64 + bytes + tail.len() as u64;
+    let addr = server.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).context("connecting for the upload")?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+
+    let rss_before_mb = rss_mb(server.pid()).unwrap_or(f64::NAN);
+    let sampler = RssSampler::start(server.pid());
+    let started = Instant::now();
+    write!(
+        stream,
+        "POST /api/products/{product_id}/image HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n\
+         Content-Length: {length}\r\nConnection: close\r\n\r\n{head}"
+    )?;
+    let mut chunk = vec![0u8; CHUNK];
+    chunk[..8].copy_from_slice(b"\x89PNG\r\n\x1a\n");
+    let mut left = bytes;
+    while left > 0 {
+        let n = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
+        stream.write_all(&chunk[..n])?;
+        if left == bytes {
+            // Only the first chunk starts with the signature.
+            chunk[..8].fill(0);
+        }
+        left -= n as u64;
+    }
+    stream.write_all(tail.as_bytes())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let seconds = started.elapsed().as_secs_f64();
+    // The sampler may miss a short peak between two samples; the kernel's high-water mark does
+    // not (it also counts start-up, so the figure can only err on the high side).
+    let high_water = status_kb(server.pid(), "VmHWM").map_or(0.0, kb_to_mb);
+    let rss_peak_mb = sampler.finish().max(high_water);
+    let status = std::str::from_utf8(response.get(9..12).unwrap_or_default())
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    if status != 201 {
+        bail!(
+            "the upload answered {status}: {}",
+            String::from_utf8_lossy(&response)
+        );
+    }
+    Ok(UploadResult {
+        bytes,
+        seconds,
+        mb_per_sec: bytes as f64 / 1_048_576.0 / seconds,
+        status,
+        rss_before_mb,
+        rss_peak_mb,
+        rss_growth_mb: rss_peak_mb - rss_before_mb,
+    })
+}
