@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod chat;
 mod config;
+mod deadline;
 mod error;
 mod extract;
 mod finish;

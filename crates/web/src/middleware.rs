@@ -15,13 +15,13 @@ use tower::ServiceBuilder;
 use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
-    timeout::TimeoutBody,
 };
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::{
     AppState, Templates, WebConfig,
     auth::{DbSessionStore, csrf},
+    deadline::DeadlineLayer,
     finish::FinishLayer,
 };
 
@@ -62,29 +62,6 @@ async fn run_writes_to_completion(request: Request, next: Next) -> Response {
         Ok(response) => response,
         // Re-raised here, the panic reaches the `finish` layer like any other: a generic 500.
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
-}
-
-/// A request gets `timeout` to produce its response, or a 503. A multipart body (an upload) is
-/// streamed by its handler and may rightly take longer than that on a slow link: it is bounded
-/// by the time between two chunks instead, so a stalled client still lets go.
-async fn deadline(
-    axum::extract::State(timeout): axum::extract::State<std::time::Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let streamed = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if streamed {
-        let request = request.map(|body| axum::body::Body::new(TimeoutBody::new(timeout, body)));
-        return next.run(request).await;
-    }
-    match tokio::time::timeout(timeout, next.run(request)).await {
-        Ok(response) => response,
         Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
@@ -138,10 +115,7 @@ where
         // 2. Compress what is worth compressing (tiny bodies are left alone).
         .layer(CompressionLayer::new())
         // 3. Bound the time a request may take (an upload: the time between two chunks).
-        .layer(axum::middleware::from_fn_with_state(
-            config.request_timeout,
-            deadline,
-        ))
+        .layer(DeadlineLayer::new(config.request_timeout))
         // 4. Cap request bodies; the extractors answer 413 before a handler runs.
         .layer(DefaultBodyLimit::max(config.body_limit));
     router.layer(stack)

@@ -77,10 +77,31 @@ pub(crate) async fn present(state: &AppState, room: &RoomName) -> Result<Present
 }
 
 /// Tells the room who is in it (after someone came or went).
-pub(crate) async fn announce_presence(state: &AppState, room: &RoomName) -> Result<()> {
+async fn announce_presence(state: &AppState, room: &RoomName) -> Result<()> {
     let present = present(state, room).await?;
     publish(&state.hub, room, &Event::Presence(present)).await;
     Ok(())
+}
+
+/// Records connection `connection` (of `name`, or a guest) as present and tells the room.
+/// Presence is best effort: a failure is logged, the connection goes on.
+pub(crate) async fn enter(state: &AppState, room: &RoomName, connection: &str, name: Option<&str>) {
+    if let Err(err) = db::chat::join(&state.db, connection, room, name, db::now()).await {
+        tracing::warn!(error = %err, "chat presence not recorded");
+    }
+    if let Err(err) = announce_presence(state, room).await {
+        tracing::warn!(error = %err, "chat presence not announced");
+    }
+}
+
+/// Removes the connection from the room's presence and tells the room.
+pub(crate) async fn leave(state: &AppState, room: &RoomName, connection: &str) {
+    if let Err(err) = db::chat::leave(&state.db, connection).await {
+        tracing::warn!(error = %err, "chat presence not removed");
+    }
+    if let Err(err) = announce_presence(state, room).await {
+        tracing::warn!(error = %err, "chat presence not announced");
+    }
 }
 
 /// Turns a payload from the room's topic into the frame to send; `None` for what cannot be read

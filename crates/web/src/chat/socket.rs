@@ -48,22 +48,11 @@ pub(crate) async fn run(
     let (out, queue) = mpsc::channel::<Message>(config.outbound_buffer.max(4));
     let mut writer = tokio::spawn(write_all(sink, queue, config.idle_timeout));
 
-    if let Err(err) =
-        db::chat::join(&state.db, &connection, &room, name.as_deref(), db::now()).await
-    {
-        tracing::warn!(error = %err, "chat presence not recorded");
-    }
-    let mut last_seen_id = 0;
-    let mut end = match greet(&state, &room, name.clone(), &out).await {
-        Ok(last) => {
-            last_seen_id = last;
-            None
-        }
-        Err(end) => Some(end),
+    room::enter(&state, &room, &connection, name.as_deref()).await;
+    let (mut end, last_seen_id) = match greet(&state, &room, name, &out).await {
+        Ok(last) => (None, last),
+        Err(end) => (Some(end), 0),
     };
-    if let Err(err) = room::announce_presence(&state, &room).await {
-        tracing::warn!(error = %err, "chat presence not announced");
-    }
 
     let mut limiter = RateLimit::new(config.rate_limit, config.rate_window);
     let mut ping =
@@ -106,12 +95,7 @@ pub(crate) async fn run(
     let end = end.unwrap_or(End::ClientLeft);
     finish(end, out, writer).await;
     drop(events);
-    if let Err(err) = db::chat::leave(&state.db, &connection).await {
-        tracing::warn!(error = %err, "chat presence not removed");
-    }
-    if let Err(err) = room::announce_presence(&state, &room).await {
-        tracing::warn!(error = %err, "chat presence not announced");
-    }
+    room::leave(&state, &room, &connection).await;
     tracing::debug!(?end, %room, "chat connection closed");
 }
 
