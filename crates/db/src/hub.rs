@@ -22,7 +22,7 @@ use std::{
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, Statement, sqlx::postgres::PgListener,
 };
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::{Error, Result};
 
@@ -32,6 +32,10 @@ const CHANNEL: &str = "app_hub";
 /// The largest payload [`Hub::publish`] accepts, in bytes (PostgreSQL's limit is 8,000 for the
 /// channel's whole payload, topic included).
 pub const MAX_PAYLOAD: usize = 7_000;
+
+/// How long a subscriber waits for the process's `LISTEN` connection (only the first one, or
+/// while the database is unreachable) before going on without it.
+const LISTEN_WAIT: Duration = Duration::from_secs(5);
 
 /// A cheap-to-clone handle; one per process, shared by everything that publishes or subscribes.
 #[derive(Debug, Clone)]
@@ -46,6 +50,8 @@ struct Inner {
     topics: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
     /// Whether the `LISTEN` task runs (PostgreSQL, started by the first subscriber).
     listening: std::sync::atomic::AtomicBool,
+    /// `true` while the `LISTEN` connection is established.
+    ready: watch::Sender<bool>,
 }
 
 /// A subscriber's end of a topic: `recv` the payloads published after it subscribed.
@@ -66,6 +72,7 @@ impl Hub {
                 capacity: capacity.max(1),
                 topics: Mutex::new(HashMap::new()),
                 listening: std::sync::atomic::AtomicBool::new(false),
+                ready: watch::Sender::new(false),
             }),
         }
     }
@@ -74,31 +81,44 @@ impl Hub {
         self.inner.db.get_database_backend() == DbBackend::Postgres
     }
 
-    /// Subscribes to `topic`. On PostgreSQL the first subscription of the process starts its
-    /// `LISTEN` connection; messages published before it is listening are not seen.
-    pub fn subscribe(&self, topic: &str) -> Subscription {
-        if self.is_postgres()
-            && !self
+    /// Subscribes to `topic`: every message published after this returns is received. On
+    /// PostgreSQL the first subscription of the process starts its `LISTEN` connection and waits
+    /// (up to [`LISTEN_WAIT`]) until it listens; a notification sent before that would be lost.
+    pub async fn subscribe(&self, topic: &str) -> Subscription {
+        let subscription = {
+            let mut topics = self
+                .inner
+                .topics
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let receiver = topics
+                .entry(topic.to_owned())
+                .or_insert_with(|| broadcast::channel(self.inner.capacity).0)
+                .subscribe();
+            Subscription {
+                receiver,
+                topic: topic.to_owned(),
+                hub: Arc::downgrade(&self.inner),
+            }
+        };
+        if self.is_postgres() {
+            if !self
                 .inner
                 .listening
                 .swap(true, std::sync::atomic::Ordering::AcqRel)
-        {
-            listen(Arc::downgrade(&self.inner), &self.inner.db);
+            {
+                listen(Arc::downgrade(&self.inner), &self.inner.db);
+            }
+            let mut ready = self.inner.ready.subscribe();
+            let listening = tokio::time::timeout(LISTEN_WAIT, ready.wait_for(|ready| *ready));
+            if !matches!(listening.await, Ok(Ok(_))) {
+                tracing::warn!(
+                    topic,
+                    "subscribed while the hub cannot LISTEN; messages may be missed"
+                );
+            }
         }
-        let mut topics = self
-            .inner
-            .topics
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let receiver = topics
-            .entry(topic.to_owned())
-            .or_insert_with(|| broadcast::channel(self.inner.capacity).0)
-            .subscribe();
-        Subscription {
-            receiver,
-            topic: topic.to_owned(),
-            hub: Arc::downgrade(&self.inner),
-        }
+        subscription
     }
 
     /// Sends `payload` to every subscriber of `topic` in every process on this database.
@@ -181,7 +201,12 @@ fn listen(hub: Weak<Inner>, db: &DatabaseConnection) {
     tokio::spawn(async move {
         let mut listener = loop {
             match connect(&pool).await {
-                Ok(listener) => break listener,
+                Ok(listener) => {
+                    if let Some(hub) = hub.upgrade() {
+                        hub.ready.send_replace(true);
+                    }
+                    break listener;
+                }
                 Err(_) if pool.is_closed() || hub.strong_count() == 0 => return,
                 Err(err) => {
                     tracing::warn!(error = %err, "hub cannot LISTEN; retrying in a second");
@@ -234,9 +259,9 @@ mod tests {
     #[tokio::test]
     async fn subscribers_of_a_topic_get_its_messages_in_order_and_nothing_else() {
         let hub = Hub::new(sqlite().await, 16);
-        let mut a = hub.subscribe("chat:a");
-        let mut a2 = hub.subscribe("chat:a");
-        let mut b = hub.subscribe("chat:b");
+        let mut a = hub.subscribe("chat:a").await;
+        let mut a2 = hub.subscribe("chat:a").await;
+        let mut b = hub.subscribe("chat:b").await;
         for n in 0..3 {
             hub.publish("chat:a", &n.to_string()).await.ok();
         }
@@ -255,8 +280,8 @@ mod tests {
     #[tokio::test]
     async fn a_slow_subscriber_lags_alone_and_topics_go_with_their_last_subscriber() {
         let hub = Hub::new(sqlite().await, 2);
-        let mut slow = hub.subscribe("t");
-        let mut fast = hub.subscribe("t");
+        let mut slow = hub.subscribe("t").await;
+        let mut fast = hub.subscribe("t").await;
         for n in 0..5 {
             hub.publish("t", &n.to_string()).await.ok();
             assert_eq!(

@@ -77,6 +77,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// A chat client builder whose reads give up after 30 s, so a lost message fails its test
+/// instead of hanging it.
+pub fn chat_builder(url: &str) -> web::chat::client::Builder {
+    web::chat::client::ChatClient::builder(url).read_timeout(std::time::Duration::from_secs(30))
+}
+
 /// A client like a browser on this site: keeps cookies, sends `Origin`, does not follow redirects.
 pub fn browser(address: &str) -> reqwest::Client {
     let mut headers = header::HeaderMap::new();
@@ -193,8 +199,7 @@ impl TestApp {
 
     /// A chat client builder for `room` with this site's `Origin` and no credentials.
     pub fn chat_client(&self, room: &str) -> web::chat::client::Builder {
-        web::chat::client::ChatClient::builder(&self.ws_url(&format!("/ws/chat/{room}")))
-            .header("origin", &self.address)
+        chat_builder(&self.ws_url(&format!("/ws/chat/{room}"))).header("origin", &self.address)
     }
 
     /// Another `app serve` on this app's database (a second replica), with its address.

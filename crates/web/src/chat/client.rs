@@ -34,6 +34,9 @@ pub enum ClientError {
     Decode(#[from] serde_json::Error),
     #[error("bad request: {0}")]
     Request(String),
+    /// Nothing arrived within the builder's `read_timeout`.
+    #[error("no frame within {0:?}")]
+    Timeout(std::time::Duration),
     #[error(transparent)]
     WebSocket(#[from] tungstenite::Error),
     #[error(transparent)]
@@ -47,9 +50,17 @@ pub struct Builder {
     url: String,
     headers: Vec<(String, String)>,
     recv_buffer: Option<u32>,
+    read_timeout: Option<std::time::Duration>,
 }
 
 impl Builder {
+    /// Reads that wait longer than this fail with [`ClientError::Timeout`] (tests use it so a
+    /// missing message fails the test instead of hanging it).
+    pub fn read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
@@ -90,7 +101,10 @@ impl Builder {
         }
         let stream = socket.connect(addr).await?;
         match tokio_tungstenite::client_async(request, stream).await {
-            Ok((ws, _)) => Ok(ChatClient { ws }),
+            Ok((ws, _)) => Ok(ChatClient {
+                ws,
+                read_timeout: self.read_timeout,
+            }),
             Err(tungstenite::Error::Http(response)) => Err(ClientError::Refused {
                 status: response.status().as_u16(),
             }),
@@ -103,6 +117,7 @@ impl Builder {
 #[derive(Debug)]
 pub struct ChatClient {
     ws: WebSocketStream<TcpStream>,
+    read_timeout: Option<std::time::Duration>,
 }
 
 impl ChatClient {
@@ -112,6 +127,7 @@ impl ChatClient {
             url: url.to_owned(),
             headers: Vec::new(),
             recv_buffer: None,
+            read_timeout: None,
         }
     }
 
@@ -132,7 +148,13 @@ impl ChatClient {
     /// [`ClientError::Closed`].
     pub async fn next_frame(&mut self) -> Result<ServerFrame, ClientError> {
         loop {
-            let message = self.ws.next().await.ok_or(ClientError::Closed {
+            let next = match self.read_timeout {
+                Some(limit) => tokio::time::timeout(limit, self.ws.next())
+                    .await
+                    .map_err(|_| ClientError::Timeout(limit))?,
+                None => self.ws.next().await,
+            };
+            let message = next.ok_or(ClientError::Closed {
                 code: None,
                 reason: "connection ended".into(),
             })??;

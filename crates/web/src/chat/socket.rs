@@ -43,7 +43,7 @@ pub(crate) async fn run(
     let config = state.config.chat.clone();
     let name = user.as_ref().map(room::display_name);
     // Subscribed before the history is read, so no message falls between the two.
-    let mut events = state.hub.subscribe(&room::topic(&room));
+    let mut events = state.hub.subscribe(&room::topic(&room)).await;
     let (sink, mut stream) = socket.split();
     let (out, queue) = mpsc::channel::<Message>(config.outbound_buffer.max(4));
     let mut writer = tokio::spawn(write_all(sink, queue, config.idle_timeout));

@@ -77,7 +77,7 @@ async fn job_events(
     Path(id): Path<i64>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     // Subscribed before the first read, so no report falls between the two.
-    let updates = state.hub.subscribe(&jobs::progress::topic(id));
+    let updates = state.hub.subscribe(&jobs::progress::topic(id)).await;
     let first = Snapshot::of(&state.jobs.get(id).await?);
     let mut poll = tokio::time::interval(POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -188,7 +188,7 @@ async fn two_app_instances_on_one_database_share_a_room() {
     let mut here = app.chat("shared").await;
     joined(&mut here).await;
     let there_url = format!("ws{}/ws/chat/shared", other.trim_start_matches("http"));
-    let mut there = web::chat::client::ChatClient::builder(&there_url)
+    let mut there = crate::helpers::chat_builder(&there_url)
         .header("authorization", &format!("Bearer {}", app.token))
         .connect()
         .await
@@ -205,7 +205,7 @@ async fn two_app_instances_on_one_database_share_a_room() {
         // SQLite is one process's database: the hub is in-process, so the other instance
         // sees the message in the history of its next join, not live.
         assert_eq!(here.next_message().await.unwrap().1, "from the first");
-        let mut rejoined = web::chat::client::ChatClient::builder(&there_url)
+        let mut rejoined = crate::helpers::chat_builder(&there_url)
             .connect()
             .await
             .unwrap();

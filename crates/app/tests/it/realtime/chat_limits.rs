@@ -88,7 +88,7 @@ async fn an_oversized_message_closes_the_socket_with_1009() {
 #[tokio::test]
 async fn a_cross_origin_upgrade_is_refused() {
     let app = spawn_app_with(&[]).await;
-    let refused = web::chat::client::ChatClient::builder(&app.ws_url("/ws/chat/lobby"))
+    let refused = crate::helpers::chat_builder(&app.ws_url("/ws/chat/lobby"))
         .header("origin", "https://evil.example")
         .header("authorization", &format!("Bearer {}", app.token))
         .connect()

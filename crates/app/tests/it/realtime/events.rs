@@ -45,7 +45,12 @@ impl Events {
                 }
                 return Some((name, serde_json::from_str(&data).unwrap()));
             }
-            let chunk = self.response.chunk().await.unwrap()?;
+            // A stream that goes quiet fails the test instead of hanging it.
+            let chunk =
+                tokio::time::timeout(std::time::Duration::from_secs(30), self.response.chunk())
+                    .await
+                    .expect("an event within 30 s")
+                    .unwrap()?;
             self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
         }
     }
