@@ -134,6 +134,13 @@ async fn an_image_is_stored_served_and_thumbnailed_by_a_job() {
     let files = stored_files(dir.path());
     assert_eq!(files.len(), 1, "only the new image is left: {files:?}");
     assert_eq!(format!("/{}", files[0]), body["url"].as_str().unwrap());
+
+    // Deleting the product removes its image too.
+    assert_eq!(
+        app.delete(&format!("/api/products/{id}")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(stored_files(dir.path()), Vec::<String>::new());
 }
 
 #[tokio::test]

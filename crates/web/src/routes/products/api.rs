@@ -123,11 +123,11 @@ struct DeleteParams {
 
 #[tracing::instrument(skip_all, fields(id))]
 async fn destroy(
-    State(db): State<DatabaseConnection>,
+    State(state): State<AppState>,
     _: RequireUser,
     Path(id): Path<i64>,
     Query(params): Query<DeleteParams>,
 ) -> Result<StatusCode> {
-    products::delete(&db, id, params.version).await?;
+    super::delete_with_files(&state, id, params.version).await?;
     Ok(StatusCode::NO_CONTENT)
 }

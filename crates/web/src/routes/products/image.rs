@@ -105,7 +105,8 @@ async fn attach(
     Ok((image, previous))
 }
 
-async fn remove_files(state: &AppState, image: &ProductImage) {
+/// Removes an image's file and its thumbnail (made or not).
+pub(super) async fn remove_files(state: &AppState, image: &ProductImage) {
     let dir = &state.config.uploads.dir;
     let thumbnail = image
         .thumbnail

@@ -26,6 +26,21 @@ async fn create_and_notify(state: &AppState, new: NewProduct) -> Result<Product>
     Ok(product)
 }
 
+/// Deletes a product (its image row goes with it, by cascade), then its image files. The API and
+/// the form both delete through here.
+async fn delete_with_files(
+    state: &AppState,
+    id: i64,
+    version: Option<i32>,
+) -> std::result::Result<(), db::Error> {
+    let image = db::product_images::get(&state.db, id).await?;
+    products::delete(&state.db, id, version).await?;
+    if let Some(image) = image {
+        image::remove_files(state, &image).await;
+    }
+    Ok(())
+}
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(api::router())

@@ -214,7 +214,7 @@ async fn destroy(
     Form(form): Form<DeleteForm>,
 ) -> Result<Response> {
     let version = form.version.trim().parse::<i32>().ok();
-    match products::delete(&state.db, id, version).await {
+    match super::delete_with_files(&state, id, version).await {
         Ok(()) => {
             flash(page.session(), "success", "Product deleted.").await?;
             Ok(Redirect::to("/products").into_response())
