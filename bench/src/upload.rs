@@ -13,8 +13,9 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::{
+    app_env::AppEnv,
     proc_stats::{RssSampler, kb_to_mb, rss_mb, status_kb},
-    servers::Server,
+    servers::{Server, free_addr},
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +33,31 @@ pub struct UploadResult {
 
 const BOUNDARY: &str = "bench-upload-boundary-7d1f";
 const CHUNK: usize = 256 * 1024;
+
+/// The row: a fresh app (no in-process worker, so only the upload runs) with the size limit
+/// raised, then one 200 MB upload to the first seeded product.
+pub fn row(
+    env: &AppEnv,
+    app_bin: &std::path::Path,
+    scratch: &std::path::Path,
+    backend: &str,
+    token: &str,
+) -> anyhow::Result<UploadResult> {
+    const BYTES: u64 = 200 * 1_000_000;
+    let data = scratch.join(format!("upload-{backend}"));
+    let mut env = env.clone();
+    env.extra.extend([
+        ("APP_UPLOAD_MAX_BYTES".to_owned(), (BYTES * 2).to_string()),
+        ("APP_JOBS_IN_PROCESS".to_owned(), "false".to_owned()),
+        ("APP_DATA_DIR".to_owned(), data.display().to_string()),
+    ]);
+    let addr = free_addr()?;
+    let (server, _) = Server::start("app", env.serve(app_bin, addr), addr, "/health")?;
+    let result = run(&server, token, 1, BYTES);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    result
+}
 
 /// Uploads `bytes` bytes as product `product_id`'s image.
 pub fn run(

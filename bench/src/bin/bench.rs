@@ -281,7 +281,10 @@ fn run_round(
     drop(app);
     drop(bare);
     let upload = if wants(UPLOAD_ROW) {
-        Some(upload_row(&env, &app_bin, scratch, backend, &token)?)
+        eprintln!("== {backend}: {UPLOAD_ROW}");
+        Some(bench::upload::row(
+            &env, &app_bin, scratch, backend, &token,
+        )?)
     } else {
         None
     };
@@ -310,32 +313,6 @@ fn run_round(
     };
     round.check_budgets();
     Ok(round)
-}
-
-/// A fresh app (no in-process worker, so only the upload runs) with the size limit raised,
-/// then one 200 MB upload to the first seeded product.
-fn upload_row(
-    env: &AppEnv,
-    app_bin: &Path,
-    scratch: &Path,
-    backend: &str,
-    token: &str,
-) -> anyhow::Result<bench::upload::UploadResult> {
-    const BYTES: u64 = 200 * 1_000_000;
-    eprintln!("== {backend}: {UPLOAD_ROW}");
-    let data = scratch.join(format!("upload-{backend}"));
-    let mut env = env.clone();
-    env.extra.extend([
-        ("APP_UPLOAD_MAX_BYTES".to_owned(), (BYTES * 2).to_string()),
-        ("APP_JOBS_IN_PROCESS".to_owned(), "false".to_owned()),
-        ("APP_DATA_DIR".to_owned(), data.display().to_string()),
-    ]);
-    let addr = free_addr()?;
-    let (server, _) = Server::start("app", env.serve(app_bin, addr), addr, "/health")?;
-    let result = bench::upload::run(&server, token, 1, BYTES);
-    drop(server);
-    let _ = std::fs::remove_dir_all(&data);
-    result
 }
 
 /// Each load row: name, requests, connections, and whether the bare baseline runs it too.

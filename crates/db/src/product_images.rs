@@ -18,14 +18,14 @@ pub struct NewImage {
     pub bytes: i64,
 }
 
-/// Attaches `image` to the product (replacing any earlier one) and returns the replaced row, so
-/// the caller can remove its files once this commits.
+/// Attaches `image` to the product (replacing any earlier one); returns the new row and the
+/// replaced one, so the caller can remove the old files once this commits.
 pub async fn attach(
     db: &impl Writer,
     product_id: i64,
     image: &NewImage,
     now: DateTime<Utc>,
-) -> Result<Option<ProductImage>> {
+) -> Result<(ProductImage, Option<ProductImage>)> {
     let previous = Images::find_by_id(product_id).one(db).await?;
     let row = product_image::ActiveModel {
         product_id: Set(product_id),
@@ -45,11 +45,11 @@ pub async fn attach(
         ])
         .to_owned();
     let _turn = db.write_turn().await?;
-    Images::insert(row)
+    let attached = Images::insert(row)
         .on_conflict(on_conflict)
-        .exec_without_returning(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(previous)
+    Ok((attached, previous))
 }
 
 pub async fn get(db: &impl ConnectionTrait, product_id: i64) -> Result<Option<ProductImage>> {

@@ -16,7 +16,7 @@ use std::{
 
 use axum::{
     body::Body,
-    http::{Request, Response, StatusCode, header},
+    http::{Request, Response, StatusCode},
     response::IntoResponse,
 };
 use pin_project_lite::pin_project;
@@ -52,13 +52,6 @@ pub(crate) struct Deadline<S> {
     timeout: Duration,
 }
 
-fn is_streamed_upload<B>(request: &Request<B>) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"multipart/form-data"))
-}
-
 impl<S> Service<Request<Body>> for Deadline<S>
 where
     S: Service<Request<Body>, Response = Response<Body>>,
@@ -72,7 +65,7 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        if is_streamed_upload(&request) {
+        if crate::upload::is_multipart(request.headers()) {
             let timeout = self.timeout;
             let request = request.map(|body| Body::new(TimeoutBody::new(timeout, body)));
             return DeadlineFuture {

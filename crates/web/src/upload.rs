@@ -13,6 +13,14 @@ use tokio::io::AsyncWriteExt;
 
 use crate::{Error, Result, UploadConfig, auth::csrf};
 
+/// Whether a request's body is a multipart form: an upload, streamed by its handler (the CSRF
+/// check and the request deadline both treat it apart).
+pub(crate) fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"multipart/form-data"))
+}
+
 /// The multipart field that carries the file.
 pub(crate) const FILE_FIELD: &str = "image";
 
@@ -216,7 +224,9 @@ struct Partial {
     path: PathBuf,
     /// Buffered: each write to a `tokio::fs::File` is a trip to the blocking pool, so chunks are
     /// gathered into writes of [`WRITE_BUFFER`] bytes.
-    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    /// Moved into place: the drop leaves it alone.
+    kept: bool,
 }
 
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -228,22 +238,22 @@ impl Partial {
             .map_err(Error::internal)?;
         Ok(Self {
             path,
-            file: Some(tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file)),
+            file: tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file),
+            kept: false,
         })
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        match self.file.as_mut() {
-            Some(file) => file.write_all(bytes).await.map_err(Error::internal),
-            None => Err(Error::internal("write after the upload was kept")),
-        }
+        self.file.write_all(bytes).await.map_err(Error::internal)
     }
 
     async fn keep_as(mut self, target: &Path) -> Result<()> {
-        if let Some(mut file) = self.file.take() {
-            file.flush().await.map_err(Error::internal)?;
-            file.get_ref().sync_all().await.map_err(Error::internal)?;
-        }
+        self.file.flush().await.map_err(Error::internal)?;
+        self.file
+            .get_ref()
+            .sync_all()
+            .await
+            .map_err(Error::internal)?;
         if let Some(dir) = target.parent() {
             tokio::fs::create_dir_all(dir)
                 .await
@@ -252,14 +262,14 @@ impl Partial {
         tokio::fs::rename(&self.path, target)
             .await
             .map_err(Error::internal)?;
-        self.path = PathBuf::new();
+        self.kept = true;
         Ok(())
     }
 }
 
 impl Drop for Partial {
     fn drop(&mut self) {
-        if !self.path.as_os_str().is_empty() {
+        if !self.kept {
             // One unlink; runs on whatever thread drops the upload.
             let _ = std::fs::remove_file(&self.path);
         }

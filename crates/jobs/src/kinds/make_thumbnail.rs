@@ -1,7 +1,7 @@
 //! A product image's thumbnail: decoded and scaled with the `image` crate on the blocking pool
 //! (through the offload bridge), written next to the image, recorded on the product's image row.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use image::{DynamicImage, ImageReader, Limits, codecs::jpeg::JpegEncoder};
 
@@ -73,7 +73,7 @@ fn plain_name(file: &str) -> Result<&str, BoxError> {
     }
 }
 
-fn write_thumbnail(source: &Path, target: &PathBuf) -> Result<(), BoxError> {
+fn write_thumbnail(source: &Path, target: &Path) -> Result<(), BoxError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);

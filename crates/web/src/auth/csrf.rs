@@ -49,16 +49,26 @@ fn is_safe(method: &Method) -> bool {
     )
 }
 
-async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
+/// Checks the request's `Origin` (or `Referer`) against the host it came to and the trusted
+/// origins: what every unsafe request passes here, and what the chat's WebSocket upgrade (a GET
+/// that carries cookies) passes too.
+pub(crate) fn check_request_origin(
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    trusted: &[String],
+) -> Result<(), Error> {
     // HTTP/2 carries the host as the URI's authority, not as a `Host` header.
-    let host = request
-        .headers()
+    let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .or_else(|| request.uri().authority().map(|a| a.as_str()));
-    check_origin(
+        .or_else(|| uri.authority().map(|a| a.as_str()));
+    check_origin(headers, host, trusted)
+}
+
+async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
+    check_request_origin(
         request.headers(),
-        host,
+        request.uri(),
         &state.config.security.trusted_origins,
     )?;
     let session = request
@@ -74,7 +84,7 @@ async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
             "This form has expired (no session, or cookies are blocked). Reload the page and try again.".into(),
         ));
     };
-    if is_multipart(&request) && !request.headers().contains_key(&HEADER) {
+    if crate::upload::is_multipart(request.headers()) && !request.headers().contains_key(&HEADER) {
         // The token is a field of the body, which is streamed: the upload reads it first.
         let mut request = request;
         request.extensions_mut().insert(Pending(expected));
@@ -109,22 +119,10 @@ impl Pending {
     }
 }
 
-fn is_multipart(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"))
-}
-
 /// The `Origin` (or `Referer`) must be this site (the `Host` the request came to, which the host
 /// allowlist has vetted) or a trusted origin. A request with neither header is let through to
 /// the token check: browsers always send `Origin` on cross-site posts.
-pub(crate) fn check_origin(
-    headers: &HeaderMap,
-    host: Option<&str>,
-    trusted: &[String],
-) -> Result<(), Error> {
+fn check_origin(headers: &HeaderMap, host: Option<&str>, trusted: &[String]) -> Result<(), Error> {
     let claimed = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))

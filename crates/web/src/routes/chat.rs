@@ -152,12 +152,8 @@ async fn upgrade(
     uri: Uri,
     ws: WebSocketUpgrade,
 ) -> Result<Response> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()));
     if headers.contains_key(header::ORIGIN) {
-        csrf::check_origin(&headers, host, &state.config.security.trusted_origins)?;
+        csrf::check_request_origin(&headers, &uri, &state.config.security.trusted_origins)?;
     }
     let room = parse_room(&raw)?;
     // A hard cap for the WebSocket layer: twice the message limit plus framing. Bigger frames are

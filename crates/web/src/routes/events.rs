@@ -39,13 +39,10 @@ struct Snapshot {
 
 impl Snapshot {
     fn of(job: &JobRecord) -> Self {
-        let download = (job.state == JobState::Succeeded
-            && job.kind == <jobs::kinds::ExportProducts as jobs::Job>::NAME)
-            .then(|| format!("/jobs/{}/download", job.id));
         Self {
             state: job.state,
             progress: job.progress,
-            download,
+            download: super::jobs::download_url(job),
         }
     }
 

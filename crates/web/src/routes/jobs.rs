@@ -104,9 +104,14 @@ async fn export(State(state): State<AppState>, _: RequireAdmin) -> Result<Redire
     Ok(Redirect::to(&format!("/jobs/{}", enqueued.id)))
 }
 
+/// Where a finished export's file downloads from; `None` for other jobs and unfinished exports.
+pub(crate) fn download_url(job: &JobRecord) -> Option<String> {
+    (job.kind == ExportProducts::NAME && job.state == JobState::Succeeded)
+        .then(|| format!("/jobs/{}/download", job.id))
+}
+
 async fn has_download(state: &AppState, job: &JobRecord) -> bool {
-    job.kind == ExportProducts::NAME
-        && job.state == JobState::Succeeded
+    download_url(job).is_some()
         && tokio::fs::try_exists(jobs::kinds::export_path(&state.exports_dir, job.id))
             .await
             .unwrap_or(false)

@@ -92,15 +92,12 @@ async fn attach(
         bytes: i64::try_from(stored.bytes).unwrap_or(i64::MAX),
     };
     let txn = db::begin_write(&state.db).await?;
-    let previous = product_images::attach(&txn, id, &new, db::now()).await?;
+    let (image, previous) = product_images::attach(&txn, id, &new, db::now()).await?;
     let job = MakeThumbnail {
         product_id: id,
         file: stored.file.clone(),
     };
     state.jobs.enqueue(&txn, &job).await?;
-    let image = product_images::get(&txn, id)
-        .await?
-        .ok_or_else(|| Error::internal("the image row vanished inside its transaction"))?;
     txn.commit().await.map_err(db::Error::from)?;
     Ok((image, previous))
 }
