@@ -184,8 +184,8 @@ impl Upstream {
     async fn attempt(&self, method: &Method, path: &str, what: &str, deadline: Instant) -> Attempt {
         let inner = &self.inner;
         let name = inner.name;
-        let admission = match inner.breaker.admit(std::time::Instant::now()) {
-            Ok(admission) => admission,
+        let permit = match inner.breaker.admit(std::time::Instant::now()) {
+            Ok(permit) => permit,
             Err(rejected) => {
                 return Attempt::Final(Error::Unavailable {
                     upstream: name,
@@ -196,14 +196,12 @@ impl Upstream {
                 });
             }
         };
-        let record = |healthy: bool| {
-            inner
-                .breaker
-                .record(admission, healthy, std::time::Instant::now());
-        };
+        // Every `.await` below may be the last (the caller can be dropped): the permit reports
+        // through `record`, or, dropped unreported, gives no verdict (see `policy::breaker`).
+        let record = move |healthy: bool| permit.record(healthy, std::time::Instant::now());
 
         let Ok(_slot) = tokio::time::timeout_at(deadline, inner.slots.acquire()).await else {
-            record(true); // we never called it: no verdict on the upstream
+            // We never called it: no verdict on the upstream (the permit is dropped unreported).
             return Attempt::Final(Error::Timeout { upstream: name });
         };
         let url = format!("{}{path}", inner.base_url);
@@ -249,7 +247,7 @@ fn classify(
     status: StatusCode,
     retry_after: Option<Duration>,
     body: bytes::Bytes,
-    record: impl Fn(bool),
+    record: impl FnOnce(bool),
 ) -> Attempt {
     let outcome = Outcome::Status(status.as_u16());
     if status.is_success() {
@@ -281,5 +279,55 @@ fn classify(
         }
     } else {
         Attempt::Final(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+    use crate::policy::breaker::State;
+
+    /// A probe that never got a slot learned nothing about the upstream: it must not close the
+    /// circuit (it used to report a success).
+    #[tokio::test]
+    async fn a_probe_that_times_out_waiting_for_a_slot_gives_no_verdict() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let policy = UpstreamPolicy {
+            retry: RetryPolicy {
+                max_attempts: 1,
+                deadline: Duration::from_millis(50),
+                ..RetryPolicy::default()
+            },
+            breaker: BreakerPolicy {
+                failure_threshold: 1,
+                cool_down: Duration::ZERO,
+            },
+            max_in_flight: 1,
+            cache_ttl: None,
+        };
+        // Nothing listens on the discard port; no call gets that far anyway.
+        let upstream = Upstream::new("test", reqwest::Client::new(), "http://127.0.0.1:9", policy);
+        let now = std::time::Instant::now();
+        upstream
+            .inner
+            .breaker
+            .admit(now)
+            .unwrap()
+            .record(false, now);
+        let _taken = upstream.inner.slots.acquire().await.unwrap();
+
+        let error = upstream
+            .call(Method::GET, "/x", "x", true)
+            .await
+            .unwrap_err();
+
+        assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+        assert!(
+            matches!(upstream.inner.breaker.state(), State::Open { .. }),
+            "still open, the next call probes: {:?}",
+            upstream.inner.breaker.state()
+        );
     }
 }

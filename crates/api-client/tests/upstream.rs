@@ -195,7 +195,8 @@ async fn an_unreachable_upstream_is_unavailable() {
     assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
 }
 
-/// An upstream that counts requests in flight and holds each one until the test releases it.
+/// An upstream that counts requests in flight and holds each one until the test releases it;
+/// `/todos/0` is answered at once with a 503.
 struct HoldingUpstream {
     url: String,
     in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -231,6 +232,12 @@ async fn holding_upstream() -> HoldingUpstream {
                         Ok(0) | Err(_) => return,
                         Ok(n) => head.extend_from_slice(&buf[..n]),
                     }
+                }
+                if head.starts_with(b"GET /todos/0 ") {
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                    return;
                 }
                 let now = count.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
@@ -270,21 +277,56 @@ async fn never_more_calls_in_flight_than_the_cap() {
             tokio::spawn(async move { todos.get_todo(1).await })
         })
         .collect();
-    // Bounded wait until the cap is reached; then release the held requests one at a time.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while upstream.in_flight.load(Ordering::SeqCst) < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "two calls never ran at once"
-        );
-        tokio::task::yield_now().await;
-    }
+    // Bounded wait until the cap is reached; then release the held requests.
+    until_held(&upstream, 2).await;
     upstream.release.add_permits(6);
     for call in calls {
         call.await.unwrap().unwrap();
     }
 
     assert_eq!(upstream.most.load(Ordering::SeqCst), 2);
+}
+
+/// Waits (bounded) until the upstream holds `n` requests.
+async fn until_held(upstream: &HoldingUpstream, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while upstream.in_flight.load(std::sync::atomic::Ordering::SeqCst) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upstream never held {n} requests"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The half-open probe's caller goes away (a client hung up on a fan-out, whose `JoinSet` then
+/// aborts its tasks): the circuit must not stay half-open, refusing every call for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_whose_caller_goes_away_does_not_leave_the_circuit_half_open() {
+    let upstream = holding_upstream().await;
+    let mut policy = policy();
+    policy.retry.max_attempts = 1;
+    policy.breaker = BreakerPolicy {
+        failure_threshold: 1,
+        cool_down: Duration::ZERO,
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().build().unwrap();
+    let todos = TodosClient::new(Upstream::new("todos", http, &upstream.url, policy));
+    // One 503 opens the circuit; with no cool-down the next call is the probe.
+    todos.get_todo(0).await.unwrap_err();
+    let probe = tokio::spawn({
+        let todos = todos.clone();
+        async move { todos.get_todo(1).await }
+    });
+    until_held(&upstream, 1).await;
+
+    probe.abort();
+    assert!(probe.await.unwrap_err().is_cancelled());
+    upstream.release.add_permits(10);
+    let todo = todos.get_todo(1).await;
+
+    assert_eq!(todo.map(|t| t.id).ok(), Some(1), "the upstream is healthy");
 }
 
 #[tokio::test]
