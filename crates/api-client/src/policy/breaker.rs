@@ -209,6 +209,8 @@ impl CircuitBreaker {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
     use super::*;
 
     fn breaker() -> CircuitBreaker {
