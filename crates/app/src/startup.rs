@@ -1,9 +1,6 @@
 //! Building and running the server.
 
-use std::{
-    future::{Future, IntoFuture},
-    net::SocketAddr,
-};
+use std::{future::Future, net::SocketAddr};
 
 use anyhow::Context;
 use api_client::ApiClients;
@@ -22,6 +19,8 @@ use crate::{Config, worker};
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    server: web::ServerConfig,
+    shutdown: web::Shutdown,
     db: DatabaseConnection,
     addr: SocketAddr,
     queue: Queue,
@@ -70,6 +69,7 @@ impl Application {
             hub: hub.clone(),
             config: config.web.clone(),
         });
+        let shutdown = state.shutdown().clone();
         let router = web::build_router(state);
         let listener = TcpListener::bind(config.addr)
             .await
@@ -78,6 +78,8 @@ impl Application {
         Ok(Self {
             listener,
             router,
+            server: config.web.server.clone(),
+            shutdown,
             db,
             addr,
             queue,
@@ -110,7 +112,8 @@ impl Application {
     }
 
     /// Serves (and runs the in-process worker) until `shutdown` completes; then lets in-flight
-    /// requests and running jobs finish, gives back unfinished jobs and closes the pool.
+    /// requests, event streams, WebSockets and running jobs finish (each within its deadline),
+    /// gives back unfinished jobs and closes the pool.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -123,20 +126,19 @@ impl Application {
         let stopped = |mut stop: watch::Receiver<bool>| async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         };
-        // The peer address reaches handlers (rate limits per client IP).
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, service)
-            .with_graceful_shutdown(stopped(stop.clone()))
-            .into_future();
+        let serve = web::serve(
+            self.listener,
+            self.router,
+            &self.server,
+            self.shutdown,
+            stopped(stop.clone()),
+        );
         match self.worker {
             Some(worker) => {
-                let (served, worked) = tokio::join!(serve, worker.run(stopped(stop)));
-                served.context("serving")?;
+                let ((), worked) = tokio::join!(serve, worker.run(stopped(stop)));
                 worked.context("running jobs")?;
             }
-            None => serve.await.context("serving")?,
+            None => serve.await,
         }
         if let Err(err) = self.db.close_by_ref().await {
             tracing::warn!(error = %err, "closing the database pool");

@@ -17,6 +17,37 @@ pub struct WebConfig {
     pub security: SecurityConfig,
     pub chat: ChatConfig,
     pub uploads: UploadConfig,
+    pub server: ServerConfig,
+}
+
+/// What the server allows a connection (see `crate::server`).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// HTTP/1.1: a request's line and headers must arrive within this, counted from when the
+    /// connection opens or its previous response ends (so it also closes an idle kept-alive
+    /// connection). A slow client gets its connection closed.
+    pub header_read_timeout: Duration,
+    /// Any connection (HTTP/2 included) with no request in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// The most bytes a request's line and headers may take (431 beyond).
+    pub max_header_bytes: usize,
+    /// The most header fields a request may have (431 beyond).
+    pub max_headers: usize,
+    /// After SIGTERM: how long open connections, event streams and WebSockets get to finish
+    /// before they are cut off.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// The chat's WebSocket limits.
@@ -106,6 +137,7 @@ impl Default for WebConfig {
             security: SecurityConfig::default(),
             chat: ChatConfig::default(),
             uploads: UploadConfig::under(std::path::Path::new("data")),
+            server: ServerConfig::default(),
         }
     }
 }

@@ -16,12 +16,16 @@ mod page;
 mod problem;
 mod router;
 mod routes;
+mod server;
+mod shutdown;
 mod state;
 mod templates;
 mod upload;
 
-pub use config::{ChatConfig, SecurityConfig, UploadConfig, WebConfig};
+pub use config::{ChatConfig, SecurityConfig, ServerConfig, UploadConfig, WebConfig};
 pub use error::{Error, Result};
 pub use router::build as build_router;
+pub use server::serve;
+pub use shutdown::Shutdown;
 pub use state::{AppState, Parts as AppStateParts};
 pub use templates::Templates;

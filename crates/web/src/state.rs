@@ -10,7 +10,7 @@ use api_client::ApiClients;
 use axum::extract::FromRef;
 use db::DatabaseConnection;
 
-use crate::{Templates, WebConfig, auth::TokenCache};
+use crate::{Shutdown, Templates, WebConfig, auth::TokenCache};
 
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Shared>);
@@ -20,6 +20,8 @@ struct Shared {
     parts: Parts,
     /// Recently checked API tokens (see [`TokenCache`]).
     tokens: TokenCache,
+    /// Begun when the server stops: long-lived streams end on it (see [`Shutdown`]).
+    shutdown: Shutdown,
 }
 
 /// The parts of [`AppState`].
@@ -44,7 +46,13 @@ impl AppState {
         Self(Arc::new(Shared {
             parts,
             tokens: TokenCache::default(),
+            shutdown: Shutdown::new(),
         }))
+    }
+
+    /// The server's shutdown: pass it to [`crate::serve`]; streams and sockets watch it.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.0.shutdown
     }
 
     pub(crate) fn tokens(&self) -> &TokenCache {

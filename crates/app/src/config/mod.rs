@@ -11,6 +11,7 @@ mod jobs;
 mod parse;
 mod realtime;
 mod security;
+mod server;
 
 pub use jobs::JobsConfig;
 pub use security::deploy_problems;
@@ -36,6 +37,11 @@ pub const VARIABLES: &[&str] = &[
     "APP_MIGRATE_ON_START",
     "APP_REQUEST_TIMEOUT_SECS",
     "APP_BODY_LIMIT_BYTES",
+    "APP_HEADER_READ_TIMEOUT_SECS",
+    "APP_IDLE_TIMEOUT_SECS",
+    "APP_MAX_HEADER_BYTES",
+    "APP_MAX_HEADERS",
+    "APP_DRAIN_TIMEOUT_SECS",
     "APP_TEMPLATES_DIR",
     "APP_STATIC_DIR",
     "APP_TEMPLATE_RELOAD",
@@ -245,6 +251,7 @@ impl Config {
             security: security::read(&mut r, env),
             chat: realtime::read_chat(&mut r),
             uploads: defaults.uploads,
+            server: server::read(&mut r),
         };
 
         let mut db = DbConfig::new(
@@ -367,6 +374,7 @@ impl Config {
                 format!("{:?}", self.log_format).to_lowercase(),
             ),
         ];
+        rows.extend(server::describe(&self.web.server));
         rows.extend(security::describe(&self.web.security));
         rows.extend(self.jobs.describe());
         rows.extend(realtime::describe(&self.web.chat, &self.web.uploads));

@@ -20,8 +20,10 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 mod database;
+mod process;
 
 pub use database::TestDatabase;
+pub use process::serve_process;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "admin password 123";
@@ -40,6 +42,9 @@ pub struct TestApp {
     pub hub: db::Hub,
     /// `APP_DATA_DIR` (exports, uploads), unless the test set its own.
     pub data_dir: PathBuf,
+    /// Sends the app its shutdown signal (as SIGTERM would); see [`TestApp::stop`].
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data: tempfile::TempDir,
     /// Dropped with the app: a PostgreSQL test database is dropped then.
     _database: TestDatabase,
@@ -63,7 +68,13 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let address = format!("http://{}", application.addr());
     let db = application.db().clone();
     let hub = application.hub().clone();
-    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(application.run_until_stopped(async move {
+        // Only an explicit stop ends the app, not a dropped sender.
+        if stopped.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }));
     let admin = create_user(&db, ADMIN_EMAIL, true).await;
     let token = create_token(&db, admin.id, "tests").await;
     let client = browser(&address);
@@ -76,6 +87,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         db,
         hub,
         data_dir: config.jobs.data_dir.clone(),
+        stop: Some(stop),
+        running: Some(running),
         _data: data,
         _database: database,
     }
@@ -89,6 +102,7 @@ pub fn chat_builder(url: &str) -> web::chat::client::Builder {
 
 /// A client like a browser on this site: keeps cookies, sends `Origin`, does not follow redirects.
 pub fn browser(address: &str) -> reqwest::Client {
+    app::install_crypto_provider();
     let mut headers = header::HeaderMap::new();
     headers.insert(
         header::ORIGIN,
@@ -175,6 +189,19 @@ pub fn workspace_path(relative: &str) -> PathBuf {
 }
 
 impl TestApp {
+    /// Sends the shutdown signal and waits for `run_until_stopped` to return (at most 60 s, so
+    /// a drain that never ends fails the test instead of hanging it).
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let running = self.running.take().expect("the app is running");
+        tokio::time::timeout(std::time::Duration::from_secs(60), running)
+            .await
+            .expect("the app stopped within 60 s")
+            .expect("the app's task did not panic")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

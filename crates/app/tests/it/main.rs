@@ -25,5 +25,6 @@ mod products_pages;
 mod products_stats;
 mod realtime;
 mod security;
+mod server;
 mod todos;
 mod transactions;

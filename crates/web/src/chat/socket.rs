@@ -31,6 +31,8 @@ enum End {
     TooSlow,
     Idle,
     WriteFailed,
+    /// The server is shutting down.
+    Shutdown,
 }
 
 pub(crate) async fn run(
@@ -58,8 +60,10 @@ pub(crate) async fn run(
     let mut ping =
         tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
     let mut heard = Instant::now();
+    let mut closing = std::pin::pin!(state.shutdown().begun());
     while end.is_none() {
         end = tokio::select! {
+            () = &mut closing => Some(End::Shutdown),
             incoming = stream.next() => match incoming {
                 Some(Ok(message)) => {
                     heard = Instant::now();
@@ -251,6 +255,7 @@ async fn finish(end: End, out: mpsc::Sender<Message>, mut writer: tokio::task::J
     let goodbye = match end {
         End::TooBig => Some(close(close_code::SIZE, "message too big")),
         End::Idle => Some(close(close_code::AWAY, "idle timeout")),
+        End::Shutdown => Some(close(close_code::AWAY, "server shutting down")),
         End::ClientLeft => Some(Message::Close(None)),
         // The queue is full or the socket is stuck: nothing more can be written.
         End::TooSlow | End::WriteFailed => None,

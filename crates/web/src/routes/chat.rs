@@ -159,8 +159,14 @@ async fn upgrade(
     // A hard cap for the WebSocket layer: twice the message limit plus framing. Bigger frames are
     // not even buffered; between the two limits the socket closes with 1009.
     let cap = state.config.chat.max_message_bytes * 2 + 1024;
+    // Once upgraded, hyper no longer tracks the connection: the shutdown's drain waits for it
+    // through this token until the socket's loop ends.
+    let held = state.shutdown().hold();
     Ok(ws
         .max_message_size(cap)
         .max_frame_size(cap)
-        .on_upgrade(move |socket| socket::run(socket, state, room, user)))
+        .on_upgrade(move |socket| async move {
+            socket::run(socket, state, room, user).await;
+            drop(held);
+        }))
 }

@@ -4,7 +4,8 @@
 //! publishes on the hub (from whichever worker process runs it), and ends with a `done` event
 //! once the job has finished. The job's row is also re-read every [`POLL`]: that is how the end
 //! (recorded by the worker after the job returns) and any notification lost on the way are
-//! seen. A client that disconnects drops the stream, and with it the hub subscription.
+//! seen. A client that disconnects drops the stream, and with it the hub subscription. When the
+//! server shuts down the stream ends, so it cannot hold the drain open (browsers reconnect).
 
 use std::{convert::Infallible, time::Duration};
 
@@ -15,7 +16,7 @@ use axum::{
     routing::get,
 };
 use db::{HubRecvError, Subscription};
-use futures_util::{Stream, stream};
+use futures_util::{Stream, StreamExt, stream};
 use jobs::{JobRecord, Progress, State as JobState};
 use serde::Serialize;
 
@@ -79,6 +80,7 @@ async fn job_events(
     let mut poll = tokio::time::interval(POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     poll.reset();
+    let closing = state.shutdown().begun();
     let follow = Follow {
         state,
         id,
@@ -97,7 +99,8 @@ async fn job_events(
         // After `done` the stream ends.
         let step = (!next.finished()).then_some((follow, None));
         Some((Ok(event), step))
-    });
+    })
+    .take_until(closing);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(10))))
 }
 

@@ -1,17 +1,11 @@
 //! S12 a weak secret refuses to boot; S13 secrets never reach the logs; S17 `check --deploy`.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    sync::mpsc,
-};
-
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::{
     cli::app,
-    helpers::{TestDatabase, browser},
+    helpers::{TestDatabase, browser, serve_process},
 };
 
 #[test]
@@ -93,62 +87,12 @@ fn s17_check_deploy_reports_invalid_values_too_and_passes_a_good_production_conf
 #[tokio::test]
 async fn s13_passwords_tokens_and_cookies_never_appear_in_the_logs() {
     let database = TestDatabase::create().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_app"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .envs([
-            ("APP_ENV", "test"),
-            ("APP_ADDR", addr.as_str()),
-            ("DATABASE_URL", database.url.as_str()),
-            (
-                "APP_TEMPLATES_DIR",
-                crate::helpers::workspace_path("templates")
-                    .to_str()
-                    .unwrap(),
-            ),
-            (
-                "APP_STATIC_DIR",
-                crate::helpers::workspace_path("static").to_str().unwrap(),
-            ),
-            ("APP_TODOS_API_URL", "http://127.0.0.1:9"),
-            ("RUST_LOG", "debug"),
-            ("APP_DB_LOG_STATEMENTS", "true"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = lines_tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
-    drop(lines_tx);
-    let mut log = Vec::new();
-    while !log.iter().any(|l: &String| l.contains("listening on")) {
-        log.push(
-            lines
-                .recv()
-                .expect("the server starts and says where it listens"),
-        );
-    }
+    let server = serve_process(
+        &database.url,
+        &[("RUST_LOG", "debug"), ("APP_DB_LOG_STATEMENTS", "true")],
+    );
 
-    let address = format!("http://{addr}");
+    let address = server.address.clone();
     let password = "S3cret-Pa55word-for-logs";
     let client = browser(&address);
     let signed_up = client
@@ -207,10 +151,8 @@ async fn s13_passwords_tokens_and_cookies_never_appear_in_the_logs() {
         .unwrap();
     assert_eq!(with_token.status(), StatusCode::OK);
 
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let _ = child.wait();
-    log.extend(lines.iter());
-    let log = log.join("\n");
+    server.terminate();
+    let (_, log) = server.wait(std::time::Duration::from_secs(60)).await;
     assert!(log.contains("signed in"), "the log is on at debug: {log}");
     for (what, secret) in [
         ("password", password),
