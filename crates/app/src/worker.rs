@@ -28,6 +28,7 @@ pub fn services(
         notify_email: config.jobs.notify_email.clone(),
         hub,
         uploads_dir: config.web.uploads.dir.clone(),
+        image_max_pixels: config.web.uploads.max_pixels,
         export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH,
     })
 }

@@ -24,6 +24,8 @@ pub struct Services {
     pub hub: db::Hub,
     /// Where uploaded images and their thumbnails are (`APP_DATA_DIR/uploads`).
     pub uploads_dir: PathBuf,
+    /// The most pixels an image may have to be decoded (`APP_UPLOAD_MAX_PIXELS`).
+    pub image_max_pixels: u64,
     /// Rows an export writes between two progress reports.
     pub export_batch: u64,
 }

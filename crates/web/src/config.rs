@@ -78,6 +78,11 @@ pub struct UploadConfig {
     pub partial_dir: PathBuf,
     /// The largest image accepted, in bytes; larger gets a 413 and nothing is kept.
     pub max_bytes: u64,
+    /// The most pixels an image may declare (width × height); more gets a 422 and nothing is
+    /// kept. Decoding takes about 4 bytes per pixel, so this also bounds a thumbnail's memory.
+    pub max_pixels: u64,
+    /// An upload may take this long in all (and `request_timeout` between two chunks).
+    pub timeout: Duration,
 }
 
 impl Default for ChatConfig {
@@ -101,6 +106,8 @@ impl UploadConfig {
             dir: data_dir.join("uploads"),
             partial_dir: data_dir.join("uploads-partial"),
             max_bytes: 10 * 1024 * 1024,
+            max_pixels: 40_000_000,
+            timeout: Duration::from_secs(300),
         }
     }
 }

@@ -1,7 +1,7 @@
-//! The request deadline: a request gets a fixed time to produce its response, or a 503 — except
-//! a streamed upload (a multipart body), which its handler reads for as long as the client keeps
-//! sending: that body gets an idle timeout between two chunks instead, so a slow link can finish
-//! a large file and a stalled client still lets go.
+//! The request deadline: a request gets a fixed time to produce its response, or a 503. The
+//! routes declared as uploads (and only they: what the client says its body is changes nothing)
+//! get a longer deadline and an idle timeout between two chunks of the body, so a slow link can
+//! finish a large file and a stalled client still lets go.
 //!
 //! Hand-written like `finish`, for the same reason: it runs on every request, and a boxed
 //! `from_fn` middleware here cost `/health` measurably more than tower-http's `TimeoutLayer`,
@@ -26,12 +26,36 @@ use tower_http::timeout::TimeoutBody;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DeadlineLayer {
-    timeout: Duration,
+    limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// The whole request, response included.
+    total: Duration,
+    /// Between two chunks of the request body, when the route streams it.
+    between_chunks: Option<Duration>,
 }
 
 impl DeadlineLayer {
+    /// `timeout` for the whole request.
     pub(crate) fn new(timeout: Duration) -> Self {
-        Self { timeout }
+        Self {
+            limits: Limits {
+                total: timeout,
+                between_chunks: None,
+            },
+        }
+    }
+
+    /// For streamed uploads: `total` for the whole request, `between_chunks` for the body.
+    pub(crate) fn streaming(total: Duration, between_chunks: Duration) -> Self {
+        Self {
+            limits: Limits {
+                total,
+                between_chunks: Some(between_chunks),
+            },
+        }
     }
 }
 
@@ -41,7 +65,7 @@ impl<S> Layer<S> for DeadlineLayer {
     fn layer(&self, inner: S) -> Deadline<S> {
         Deadline {
             inner,
-            timeout: self.timeout,
+            limits: self.limits,
         }
     }
 }
@@ -49,7 +73,7 @@ impl<S> Layer<S> for DeadlineLayer {
 #[derive(Debug, Clone)]
 pub(crate) struct Deadline<S> {
     inner: S,
-    timeout: Duration,
+    limits: Limits,
 }
 
 impl<S> Service<Request<Body>> for Deadline<S>
@@ -65,17 +89,13 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        if crate::upload::is_multipart(request.headers()) {
-            let timeout = self.timeout;
-            let request = request.map(|body| Body::new(TimeoutBody::new(timeout, body)));
-            return DeadlineFuture {
-                inner: self.inner.call(request),
-                sleep: None,
-            };
-        }
+        let request = match self.limits.between_chunks {
+            Some(idle) => request.map(|body| Body::new(TimeoutBody::new(idle, body))),
+            None => request,
+        };
         DeadlineFuture {
             inner: self.inner.call(request),
-            sleep: Some(tokio::time::sleep(self.timeout)),
+            sleep: tokio::time::sleep(self.limits.total),
         }
     }
 }
@@ -85,7 +105,7 @@ pin_project! {
         #[pin]
         inner: F,
         #[pin]
-        sleep: Option<Sleep>,
+        sleep: Sleep,
     }
 }
 
@@ -100,11 +120,7 @@ where
         if let Poll::Ready(output) = this.inner.poll(cx) {
             return Poll::Ready(output);
         }
-        let expired = this
-            .sleep
-            .as_pin_mut()
-            .is_some_and(|sleep| sleep.poll(cx).is_ready());
-        if expired {
+        if this.sleep.poll(cx).is_ready() {
             // The `finish` layer gives the bare 503 its body.
             return Poll::Ready(Ok(StatusCode::SERVICE_UNAVAILABLE.into_response()));
         }

@@ -25,9 +25,24 @@ use crate::{
     finish::FinishLayer,
 };
 
+/// What a group of routes does with request bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bodies {
+    /// Read whole, under the body limit and the request deadline (every route but uploads).
+    Buffered,
+    /// Streamed by the handler (the routes declared as uploads): capped by the upload limits,
+    /// under the upload deadline and an idle timeout between chunks; a multipart form's CSRF
+    /// token is its first field.
+    Streamed,
+}
+
 /// The layers of the routes that know who is asking (pages, the API, accounts; not `/health` or
 /// `/static`, which stay as cheap as possible): the session, outermost, then the CSRF check.
-pub(crate) fn sessions(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+pub(crate) fn sessions(
+    router: Router<AppState>,
+    state: &AppState,
+    bodies: Bodies,
+) -> Router<AppState> {
     let security = &state.config.security;
     let ttl = time::Duration::try_from(security.session_ttl).unwrap_or(time::Duration::WEEK);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
@@ -37,13 +52,18 @@ pub(crate) fn sessions(router: Router<AppState>, state: &AppState) -> Router<App
         .with_same_site(SameSite::Lax)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(ttl));
-    router
-        .layer(axum::middleware::from_fn(run_writes_to_completion))
-        .layer(axum::middleware::from_fn_with_state(
+    let router = router.layer(axum::middleware::from_fn(run_writes_to_completion));
+    let router = match bodies {
+        Bodies::Buffered => router.layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::protect,
-        ))
-        .layer(sessions)
+        )),
+        Bodies::Streamed => router.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::protect_uploads,
+        )),
+    };
+    router.layer(sessions)
 }
 
 /// A request that may write runs on a task of its own, so a client that disconnects (or the
@@ -95,7 +115,12 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-pub(crate) fn apply<S>(router: Router<S>, config: &WebConfig, templates: &Templates) -> Router<S>
+pub(crate) fn apply<S>(
+    router: Router<S>,
+    config: &WebConfig,
+    templates: &Templates,
+    bodies: Bodies,
+) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -114,10 +139,19 @@ where
         .layer(FinishLayer::new(templates.clone(), &config.security))
         // 2. Compress what is worth compressing (tiny bodies are left alone).
         .layer(CompressionLayer::new())
-        // 3. Bound the time a request may take (an upload: the time between two chunks).
-        .layer(DeadlineLayer::new(config.request_timeout))
-        // 4. Cap request bodies; the extractors answer 413 before a handler runs.
-        .layer(DefaultBodyLimit::max(config.body_limit));
+        // 3. Bound the time a request may take (an upload: also the time between two chunks).
+        .layer(match bodies {
+            Bodies::Buffered => DeadlineLayer::new(config.request_timeout),
+            Bodies::Streamed => {
+                DeadlineLayer::streaming(config.uploads.timeout, config.request_timeout)
+            }
+        })
+        // 4. Cap request bodies; the extractors answer 413 before a handler runs. An upload's
+        //    form caps its whole body itself (`upload::StreamedForm`).
+        .layer(match bodies {
+            Bodies::Buffered => DefaultBodyLimit::max(config.body_limit),
+            Bodies::Streamed => DefaultBodyLimit::disable(),
+        });
     router.layer(stack)
 }
 

@@ -13,7 +13,7 @@ use axum::{
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use super::apply;
+use super::{Bodies, apply};
 use crate::{Templates, WebConfig};
 
 fn stack(router: Router) -> Router {
@@ -23,7 +23,7 @@ fn stack(router: Router) -> Router {
     };
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../templates");
     let templates = Templates::load(&dir, false).unwrap();
-    apply(router, &config, &templates)
+    apply(router, &config, &templates, Bodies::Buffered)
 }
 
 async fn call(router: Router, path: &str) -> (StatusCode, String, String) {
@@ -80,6 +80,21 @@ async fn a_request_that_outlives_the_timeout_gets_a_503_problem() {
 
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("/problems/service-unavailable"), "{body}");
+}
+
+/// What a client says its body is changes nothing: only routes declared as uploads stream.
+#[tokio::test(start_paused = true)]
+async fn a_multipart_content_type_does_not_lift_the_deadline() {
+    let never = |_: axum::body::Bytes| std::future::pending::<&'static str>();
+    let router = stack(Router::new().route("/api/slow", axum::routing::post(never)));
+    let request = Request::post("/api/slow")
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(Body::from("--x--\r\n"))
+        .unwrap();
+
+    let response = router.oneshot(request).await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[tokio::test]

@@ -9,7 +9,11 @@ use axum::{
 };
 use tower_http::{services::ServeDir, set_header::SetResponseHeader};
 
-use crate::{AppState, Error, middleware, routes};
+use crate::{
+    AppState, Error,
+    middleware::{self, Bodies},
+    routes,
+};
 
 /// Builds the app's router. Tests and the `app` binary both call this, so they serve the same app.
 pub fn build(state: AppState) -> Router {
@@ -22,13 +26,27 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::chat::router())
         .merge(routes::events::router());
     let router = Router::new()
-        .merge(middleware::sessions(with_sessions, &state))
+        .merge(middleware::sessions(
+            with_sessions,
+            &state,
+            Bodies::Buffered,
+        ))
         .merge(routes::health::router())
         .merge(routes::todos::public_router())
         .merge(static_files(&state))
         .merge(uploads(&state))
         .fallback(not_found);
-    middleware::apply(router, &state.config, &state.templates).with_state(state)
+    // The only routes that stream a multipart body: declared here, not by what a client sends.
+    let streamed = middleware::sessions(routes::products::uploads(), &state, Bodies::Streamed);
+    let (config, templates) = (&state.config, &state.templates);
+    middleware::apply(router, config, templates, Bodies::Buffered)
+        .merge(middleware::apply(
+            streamed,
+            config,
+            templates,
+            Bodies::Streamed,
+        ))
+        .with_state(state)
 }
 
 async fn not_found(uri: Uri) -> Error {

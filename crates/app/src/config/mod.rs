@@ -78,6 +78,8 @@ pub const VARIABLES: &[&str] = &[
     "APP_CHAT_PING_SECS",
     "APP_CHAT_IDLE_SECS",
     "APP_UPLOAD_MAX_BYTES",
+    "APP_UPLOAD_MAX_PIXELS",
+    "APP_UPLOAD_TIMEOUT_SECS",
     "RUST_LOG",
     "APP_LOG_FORMAT",
 ];

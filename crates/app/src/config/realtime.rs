@@ -48,6 +48,8 @@ pub(super) fn read_uploads<F: Fn(&str) -> Option<(String, Source)>>(
     let d = UploadConfig::under(data_dir);
     UploadConfig {
         max_bytes: r.parse("APP_UPLOAD_MAX_BYTES", d.max_bytes, parse_positive),
+        max_pixels: r.parse("APP_UPLOAD_MAX_PIXELS", d.max_pixels, parse_positive),
+        timeout: r.parse("APP_UPLOAD_TIMEOUT_SECS", d.timeout, parse_secs),
         ..d
     }
 }
@@ -64,5 +66,7 @@ pub(super) fn describe(chat: &ChatConfig, uploads: &UploadConfig) -> Vec<(&'stat
         ("APP_CHAT_PING_SECS", secs(chat.ping_interval)),
         ("APP_CHAT_IDLE_SECS", secs(chat.idle_timeout)),
         ("APP_UPLOAD_MAX_BYTES", uploads.max_bytes.to_string()),
+        ("APP_UPLOAD_MAX_PIXELS", uploads.max_pixels.to_string()),
+        ("APP_UPLOAD_TIMEOUT_SECS", secs(uploads.timeout)),
     ]
 }

@@ -1,5 +1,11 @@
 //! A product image's thumbnail: decoded and scaled with the `image` crate on the blocking pool
 //! (through the offload bridge), written next to the image, recorded on the product's image row.
+//!
+//! The decode is bounded by the pixel budget uploads are held to (`Services::image_max_pixels`,
+//! checked at upload from the image's header): the declared size is checked again here, and the
+//! decoder may allocate at most 4 bytes per pixel of that budget, so a file that lies about its
+//! size is refused rather than decoded. An image replaced or deleted before its thumbnail is made
+//! needs none: the job finishes quietly.
 
 use std::path::Path;
 
@@ -9,11 +15,8 @@ use crate::{BoxError, Job, JobContext, Services};
 
 /// The thumbnail's longest side, in pixels.
 pub const THUMBNAIL_SIZE: u32 = 320;
-/// Images wider or taller than this are refused rather than decoded (a small file can claim a
-/// huge canvas: a decompression bomb).
-const MAX_SIDE: u32 = 12_000;
-/// The most memory one decode may allocate.
-const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+/// Bytes one decoded pixel takes (RGBA, 8 bits a channel): what the memory limit allows.
+const BYTES_PER_PIXEL: u64 = 4;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MakeThumbnail {
@@ -40,13 +43,36 @@ impl Job for MakeThumbnail {
 
     async fn run(&self, ctx: JobContext<Services>) -> Result<(), BoxError> {
         let app = &ctx.app;
+        if !self.is_current(app).await? {
+            tracing::info!(
+                product = self.product_id,
+                "image changed before its thumbnail was made; nothing to do"
+            );
+            return Ok(());
+        }
         let source = app.uploads_dir.join(plain_name(&self.file)?);
         let name = thumbnail_name(&self.file);
         let target = app.uploads_dir.join(&name);
-        let made = target.clone();
-        app.offload
-            .run("make_thumbnail", move || write_thumbnail(&source, &made))
-            .await??;
+        let (from, made, max_pixels) = (source.clone(), target.clone(), app.image_max_pixels);
+        let written = app
+            .offload
+            .run("make_thumbnail", move || {
+                write_thumbnail(&from, &made, max_pixels)
+            })
+            .await?;
+        if let Err(err) = written {
+            // Replaced while it was being decoded: the file went with the old image.
+            if !tokio::fs::try_exists(&source).await.unwrap_or(true)
+                && !self.is_current(app).await?
+            {
+                tracing::info!(
+                    product = self.product_id,
+                    "image changed while its thumbnail was made; nothing to do"
+                );
+                return Ok(());
+            }
+            return Err(err);
+        }
         if !db::product_images::set_thumbnail(&app.db, self.product_id, &self.file, &name).await? {
             // The image was replaced or the product deleted while this ran.
             tokio::fs::remove_file(&target).await.ok();
@@ -56,6 +82,14 @@ impl Job for MakeThumbnail {
             );
         }
         Ok(())
+    }
+}
+
+impl MakeThumbnail {
+    /// Whether the product's image is still the one this job was enqueued for.
+    async fn is_current(&self, app: &Services) -> Result<bool, BoxError> {
+        let image = db::product_images::get(&app.db, self.product_id).await?;
+        Ok(image.is_some_and(|image| image.file == self.file))
     }
 }
 
@@ -73,11 +107,15 @@ fn plain_name(file: &str) -> Result<&str, BoxError> {
     }
 }
 
-fn write_thumbnail(source: &Path, target: &Path) -> Result<(), BoxError> {
+fn write_thumbnail(source: &Path, target: &Path, max_pixels: u64) -> Result<(), BoxError> {
+    let (width, height) = ImageReader::open(source)?
+        .with_guessed_format()?
+        .into_dimensions()?;
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(format!("{width}×{height} pixels is over the budget of {max_pixels}").into());
+    }
     let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_ALLOC);
+    limits.max_alloc = Some(max_pixels.saturating_mul(BYTES_PER_PIXEL));
     let mut reader = ImageReader::open(source)?.with_guessed_format()?;
     reader.limits(limits);
     let image = reader.decode()?;
@@ -113,12 +151,26 @@ mod tests {
             .save(&source)
             .unwrap();
         let target = dir.path().join("big-thumb.jpg");
-        write_thumbnail(&source, &target).unwrap();
+        write_thumbnail(&source, &target, 1_000_000).unwrap();
         let thumb = image::open(&target).unwrap();
         assert_eq!((thumb.width(), thumb.height()), (320, 160));
 
         let junk = dir.path().join("junk.png");
         std::fs::write(&junk, b"\x89PNG\r\n\x1a\nnot really").unwrap();
-        assert!(write_thumbnail(&junk, &dir.path().join("junk-thumb.jpg")).is_err());
+        assert!(write_thumbnail(&junk, &dir.path().join("junk-thumb.jpg"), 1_000_000).is_err());
+    }
+
+    #[test]
+    fn an_image_over_the_pixel_budget_is_not_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("wide.png");
+        image::RgbImage::new(400, 300).save(&source).unwrap();
+        let target = dir.path().join("wide-thumb.jpg");
+
+        let refused = write_thumbnail(&source, &target, 100_000).unwrap_err();
+
+        assert!(refused.to_string().contains("400×300"), "{refused}");
+        assert!(!target.exists());
+        assert!(write_thumbnail(&source, &target, 120_000).is_ok());
     }
 }

@@ -6,8 +6,11 @@
 //! - its `Origin` (or, without one, its `Referer`) names this site or a trusted origin, and it
 //!   carries the session's CSRF token in the `x-csrf-token` header or a `csrf_token` form field.
 //!
-//! A multipart form (an upload) has its token checked by the handler that streams it, as the
-//! form's first field ([`Pending`]); the origin is checked here like any other.
+//! A multipart form is streamed, so its token cannot be looked for anywhere in the body. On the
+//! routes declared as uploads the token must be the form's *first* field: it is read and checked
+//! here, before the handler runs, and the opened form is handed on (`upload::StreamedForm`), so
+//! an upload handler cannot forget the check. Everywhere else a multipart request without the
+//! `x-csrf-token` header is refused: the check fails closed.
 //!
 //! One exception: an `/api` request with no session cookie has no ambient authority for an
 //! attacker to borrow, so it goes on to the handler, which answers 401 if it needs a user (its
@@ -23,20 +26,43 @@ use axum::{
 use tower_sessions::Session;
 
 use super::{session, tokens};
-use crate::{AppState, Error, problem::is_api};
+use crate::{AppState, Error, problem::is_api, upload};
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
 pub const FORM_FIELD: &str = "csrf_token";
 
+/// Which kind of route group the check guards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Routes {
+    /// Bodies are read whole: a multipart form needs the header.
+    Buffered,
+    /// Declared uploads: a multipart form carries the token as its first field.
+    Uploads,
+}
+
+/// The check for every route but the declared uploads.
 pub(crate) async fn protect(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    guard(&state, request, next, Routes::Buffered).await
+}
+
+/// The check for the routes declared as uploads.
+pub(crate) async fn protect_uploads(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    guard(&state, request, next, Routes::Uploads).await
+}
+
+async fn guard(state: &AppState, request: Request, next: Next, routes: Routes) -> Response {
     if is_safe(request.method()) || request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
-    match check(&state, request).await {
+    match check(state, request, routes).await {
         Ok(request) => next.run(request).await,
         Err(err) => err.into_response(),
     }
@@ -65,7 +91,7 @@ pub(crate) fn check_request_origin(
     check_origin(headers, host, trusted)
 }
 
-async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
+async fn check(state: &AppState, request: Request, routes: Routes) -> Result<Request, Error> {
     check_request_origin(
         request.headers(),
         request.uri(),
@@ -84,39 +110,66 @@ async fn check(state: &AppState, request: Request) -> Result<Request, Error> {
             "This form has expired (no session, or cookies are blocked). Reload the page and try again.".into(),
         ));
     };
-    if crate::upload::is_multipart(request.headers()) && !request.headers().contains_key(&HEADER) {
-        // The token is a field of the body, which is streamed: the upload reads it first.
-        let mut request = request;
-        request.extensions_mut().insert(Pending(expected));
-        return Ok(request);
+    if upload::is_multipart(request.headers()) {
+        return match routes {
+            Routes::Uploads => open_upload(state, request, &expected).await,
+            Routes::Buffered => match request.headers().get(&HEADER) {
+                Some(sent) => {
+                    verify(sent.to_str().unwrap_or_default(), &expected).map(|()| request)
+                }
+                None => Err(Error::Forbidden(format!(
+                    "A multipart form is only accepted by an upload; elsewhere send the CSRF token as the `{HEADER}` header."
+                ))),
+            },
+        };
     }
     let (request, sent) = sent_token(request, state.config.body_limit).await?;
     match sent {
-        Some(sent) if tokens::same_secret(&sent, &expected) => Ok(request),
-        Some(_) => Err(Error::Forbidden(
-            "The CSRF token does not match this session. Reload the page and try again.".into(),
-        )),
+        Some(sent) => verify(&sent, &expected).map(|()| request),
         None => Err(Error::Forbidden(format!(
             "This request has no CSRF token: forms send a `{FORM_FIELD}` field, scripts the `{HEADER}` header."
         ))),
     }
 }
 
-/// A multipart form's CSRF check, left to the handler that streams the body: the origin has
-/// been checked; the token must be the form's first field (see `crate::upload`).
-#[derive(Debug, Clone)]
-pub(crate) struct Pending(String);
+fn verify(sent: &str, expected: &str) -> Result<(), Error> {
+    if tokens::same_secret(sent, expected) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "The CSRF token does not match this session. Reload the page and try again.".into(),
+        ))
+    }
+}
 
-impl Pending {
-    pub(crate) fn verify(&self, sent: &str) -> Result<(), Error> {
-        if tokens::same_secret(sent, &self.0) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden(
-                "The CSRF token does not match this session. Reload the page and try again.".into(),
-            ))
+/// An upload's form: the token is its first field (or the header); the form, opened and
+/// checked, goes on to the handler in the request's extensions, with an empty body.
+async fn open_upload(state: &AppState, request: Request, expected: &str) -> Result<Request, Error> {
+    let (mut parts, body) = request.into_parts();
+    let mut form = upload::StreamedForm::open(&parts.headers, body, &state.config.uploads)?;
+    let header = parts
+        .headers
+        .get(&HEADER)
+        .map(|v| v.to_str().unwrap_or_default());
+    match form.next_field().await? {
+        Some(field) if field.name() == Some(FORM_FIELD) => {
+            let sent = upload::small_text(field).await?;
+            verify(header.unwrap_or(&sent), expected)?;
+        }
+        first => {
+            let Some(sent) = header else {
+                return Err(Error::Forbidden(format!(
+                    "This form has no CSRF token before its file: send the `{FORM_FIELD}` field first, or the `{HEADER}` header."
+                )));
+            };
+            verify(sent, expected)?;
+            if let Some(first) = first {
+                form.put_back(first);
+            }
         }
     }
+    parts.extensions.insert(upload::Opened::new(form));
+    Ok(Request::from_parts(parts, Body::empty()))
 }
 
 /// The `Origin` (or `Referer`) must be this site (the `Host` the request came to, which the host
@@ -161,7 +214,7 @@ fn origin_of(value: &str) -> Option<String> {
 }
 
 /// The token from the header, or from the body of a urlencoded form (read, then put back for
-/// the handler). Multipart bodies are streamed, never read here: see [`Pending`].
+/// the handler).
 async fn sent_token(request: Request, limit: usize) -> Result<(Request, Option<String>), Error> {
     if let Some(value) = request.headers().get(&HEADER) {
         let token = value.to_str().ok().map(str::to_owned);

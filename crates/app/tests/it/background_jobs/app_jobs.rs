@@ -35,6 +35,7 @@ pub(crate) fn services(app: &TestApp, data_dir: &Path) -> Services {
         notify_email: "team@example.com".into(),
         hub: app.hub.clone(),
         uploads_dir: data_dir.join("uploads"),
+        image_max_pixels: 40_000_000,
         export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH,
     }
 }

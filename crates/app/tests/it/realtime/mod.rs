@@ -4,4 +4,5 @@
 mod chat;
 mod chat_limits;
 mod events;
+mod upload_limits;
 mod uploads;

@@ -13,14 +13,14 @@ use crate::{
     helpers::{TestApp, html, problem},
 };
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(super) fn png(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_pixel(width, height, image::Rgb([10, 120, 200]));
     let mut bytes = std::io::Cursor::new(Vec::new());
     image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
     bytes.into_inner()
 }
 
-fn file(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
+pub(super) fn file(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
     Part::bytes(bytes)
         .file_name(name.to_owned())
         .mime_str(mime)
@@ -28,7 +28,7 @@ fn file(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
 }
 
 /// The product page's form: the CSRF token first, then the file.
-async fn upload_form(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
+pub(super) async fn upload_form(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
     let form = Form::new()
         .text("csrf_token", app.csrf.clone())
         .part("image", part);
@@ -40,7 +40,7 @@ async fn upload_form(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
         .unwrap()
 }
 
-async fn upload_api(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
+pub(super) async fn upload_api(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/products/{id}/image")))
         .bearer_auth(&app.token)
@@ -51,7 +51,7 @@ async fn upload_api(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
 }
 
 /// Every file under the uploads folders (stored and partial).
-fn stored_files(data_dir: &Path) -> Vec<String> {
+pub(super) fn stored_files(data_dir: &Path) -> Vec<String> {
     let mut files = Vec::new();
     for dir in ["uploads", "uploads-partial"] {
         if let Ok(entries) = std::fs::read_dir(data_dir.join(dir)) {

@@ -189,3 +189,38 @@ async fn s14_cors_is_closed_unless_origins_are_configured() {
     let other = get(&open, "https://evil.example").await.unwrap();
     assert!(!other.headers().contains_key("access-control-allow-origin"));
 }
+
+/// A multipart body used to skip the token check on every route, leaving it to the handler; a
+/// handler that never reads its body (logout, revoking a token) then ran unchecked. Only the
+/// routes declared as uploads read a multipart form's token; everywhere else it needs the header.
+#[tokio::test]
+async fn a_multipart_post_to_a_route_that_is_not_an_upload_needs_the_header_token() {
+    let app = spawn_app().await;
+    let form = || {
+        reqwest::multipart::Form::new()
+            .text("csrf_token", app.csrf.clone())
+            .text("x", "y")
+    };
+
+    let refused = app
+        .client
+        .post(app.url("/logout"))
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+
+    let page = html(refused, StatusCode::FORBIDDEN).await;
+    assert!(page.contains("only accepted by an upload"), "{page}");
+    let me = app.get("/api/auth/me").await;
+    assert_eq!(me.status(), StatusCode::OK, "still signed in");
+    let with_header = app
+        .client
+        .post(app.url("/logout"))
+        .header("x-csrf-token", &app.csrf)
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_header.status(), StatusCode::SEE_OTHER);
+}

@@ -3,9 +3,9 @@
 //! enqueues its thumbnail job; served back from `/uploads`.
 
 use axum::{
-    Extension, Router,
-    extract::{DefaultBodyLimit, Multipart, State},
-    http::{HeaderMap, StatusCode, header},
+    Router,
+    extract::State,
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
@@ -15,18 +15,17 @@ use serde::Serialize;
 
 use crate::{
     AppState, Error, Result,
-    auth::{RequireUser, csrf, session::flash},
+    auth::{RequireUser, session::flash},
     extract::{Json, Path},
     page::Page,
-    upload::{self, StoredImage},
+    upload::{self, StoredImage, StreamedForm},
 };
 
+/// Declared as uploads (`router::build`): the form streams in, its CSRF token checked first.
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/products/{id}/image", post(upload_form))
         .route("/api/products/{id}/image", post(upload_api))
-        // The upload counts its own bytes against `APP_UPLOAD_MAX_BYTES` as they stream in.
-        .layer(DefaultBodyLimit::disable())
 }
 
 /// An image as the API shows it.
@@ -52,21 +51,11 @@ impl From<&ProductImage> for ImageView {
 
 /// Receives the upload and attaches it to product `id`; the replaced image's files go once the
 /// new one is committed.
-async fn save(
-    state: &AppState,
-    id: i64,
-    headers: &HeaderMap,
-    multipart: Multipart,
-    csrf: Option<&csrf::Pending>,
-) -> Result<ProductImage> {
+async fn save(state: &AppState, id: i64, form: StreamedForm) -> Result<ProductImage> {
     let config = &state.config.uploads;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse().ok());
-    upload::check_declared_length(declared, config)?;
-    // A missing product is a 404 before any byte is read.
+    // A missing product is a 404 before the file is read.
     db::products::get(&state.db, id).await?;
-    let stored = upload::receive(multipart, config, csrf).await?;
+    let stored = upload::receive(form, config, &state.offload).await?;
     match attach(state, id, &stored).await {
         Ok((image, previous)) => {
             if let Some(previous) = previous {
@@ -121,12 +110,9 @@ async fn upload_form(
     _: RequireUser,
     page: Page,
     Path(id): Path<i64>,
-    pending: Option<Extension<csrf::Pending>>,
-    headers: HeaderMap,
-    multipart: Multipart,
+    form: StreamedForm,
 ) -> Result<Response> {
-    let pending = pending.map(|Extension(p)| p);
-    match save(&state, id, &headers, multipart, pending.as_ref()).await {
+    match save(&state, id, form).await {
         Ok(_) => {
             flash(
                 page.session(),
@@ -139,7 +125,8 @@ async fn upload_form(
         Err(
             err @ (Error::BadRequest(_)
             | Error::PayloadTooLarge(_)
-            | Error::UnsupportedMediaType(_)),
+            | Error::UnsupportedMediaType(_)
+            | Error::Unprocessable(_)),
         ) => {
             let status = err.status();
             let html = super::pages::show_page(&state, page, id, Some(&err.to_string())).await?;
@@ -154,11 +141,8 @@ async fn upload_api(
     State(state): State<AppState>,
     _: RequireUser,
     Path(id): Path<i64>,
-    pending: Option<Extension<csrf::Pending>>,
-    headers: HeaderMap,
-    multipart: Multipart,
+    form: StreamedForm,
 ) -> Result<(StatusCode, Json<ImageView>)> {
-    let pending = pending.map(|Extension(p)| p);
-    let image = save(&state, id, &headers, multipart, pending.as_ref()).await?;
+    let image = save(&state, id, form).await?;
     Ok((StatusCode::CREATED, Json(ImageView::from(&image))))
 }

@@ -46,5 +46,9 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(api::router())
         .merge(pages::router())
         .merge(stats::router())
-        .merge(image::router())
+}
+
+/// The routes that receive a streamed upload (see `router::build`).
+pub(crate) fn uploads() -> Router<AppState> {
+    image::router()
 }
