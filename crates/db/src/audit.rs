@@ -23,3 +23,32 @@ pub(crate) async fn record(
     audit_log::Entity::insert(row).exec(conn).await?;
     Ok(())
 }
+
+/// One audit row per `(id, changes)` for the same action, in one statement: what a batch write
+/// (the demo seed) records.
+pub(crate) async fn record_many(
+    conn: &impl ConnectionTrait,
+    entity: &str,
+    action: &str,
+    rows: impl IntoIterator<Item = (i64, serde_json::Value)>,
+) -> Result<()> {
+    let now = crate::now();
+    let rows: Vec<audit_log::ActiveModel> = rows
+        .into_iter()
+        .map(|(entity_id, changes)| audit_log::ActiveModel {
+            entity: Set(entity.to_owned()),
+            entity_id: Set(entity_id),
+            action: Set(action.to_owned()),
+            changes: Set(changes.to_string()),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    audit_log::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}

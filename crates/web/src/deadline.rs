@@ -121,8 +121,14 @@ where
             return Poll::Ready(output);
         }
         if this.sleep.poll(cx).is_ready() {
-            // The `finish` layer gives the bare 503 its body.
-            return Poll::Ready(Ok(StatusCode::SERVICE_UNAVAILABLE.into_response()));
+            tracing::warn!("request took longer than its deadline; answered 503");
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            let mut response = status.into_response();
+            // The `finish` layer writes it as the response's body.
+            response
+                .extensions_mut()
+                .insert(crate::problem::Problem::for_status(status));
+            return Poll::Ready(Ok(response));
         }
         Poll::Pending
     }

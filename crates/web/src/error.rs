@@ -17,6 +17,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What a 503 for an unavailable dependency tells the client to wait before trying again.
+const UNAVAILABLE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -128,6 +131,8 @@ impl IntoResponse for Error {
             | Self::TooManyRequests {
                 retry_after: wait, ..
             } => Some(*wait),
+            // The database (or another dependency) is down, busy or restarting: try again soon.
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER),
             _ => None,
         };
         if let Some(wait) = wait {

@@ -230,6 +230,16 @@ where
                 Err(panic) => problem::panic_response(panic),
             },
         };
+        if response.status().is_server_error()
+            && response.extensions().get::<problem::Problem>().is_none()
+        {
+            // Our errors and caught panics log themselves; a layer that answered a bare 5xx did
+            // not (every 5xx is logged once).
+            tracing::error!(
+                status = response.status().as_u16(),
+                "answered a server error with no logged cause"
+            );
+        }
         let mut response =
             if response.status().is_client_error() || response.status().is_server_error() {
                 problem::with_body(response, *this.api, this.request_id, this.templates)

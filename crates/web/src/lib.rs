@@ -10,6 +10,7 @@ mod config;
 mod deadline;
 mod error;
 mod extract;
+mod files;
 mod finish;
 mod middleware;
 mod page;

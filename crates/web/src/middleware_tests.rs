@@ -133,3 +133,39 @@ async fn a_500_from_a_panic_still_carries_every_security_header() {
         assert!(headers.contains_key(name), "{name} missing");
     }
 }
+
+/// Every 5xx is logged once: our errors log themselves; a bare 5xx from some layer is caught by
+/// the `finish` layer.
+#[tokio::test]
+async fn a_bare_server_error_from_a_layer_is_logged_once() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let bare = || async { StatusCode::BAD_GATEWAY };
+    let router = stack(Router::new().route("/api/bare", get(bare)));
+
+    let (status, _, body) = call(router, "/api/bare").await;
+
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(body.contains("/problems/bad-gateway"), "{body}");
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(logs.matches("no logged cause").count(), 1, "{logs}");
+}

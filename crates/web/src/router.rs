@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use axum::{
     Router,
-    http::{HeaderValue, Response, Uri, header},
+    http::{HeaderValue, Uri},
 };
-use tower_http::{services::ServeDir, set_header::SetResponseHeader};
 
 use crate::{
-    AppState, Error,
+    AppState, Error, files,
     middleware::{self, Bodies},
     routes,
 };
@@ -57,28 +56,14 @@ async fn not_found(uri: Uri) -> Error {
 /// `Cache-Control` that lets them skip even that for a day in production.
 fn static_files(state: &AppState) -> Router<AppState> {
     let value = cache_control(state.config.static_max_age);
-    let files = SetResponseHeader::overriding(
-        ServeDir::new(&state.config.static_dir),
-        header::CACHE_CONTROL,
-        move |response: &Response<_>| response.status().is_success().then(|| value.clone()),
-    );
-    Router::new().nest_service("/static", files)
+    files::folder("/static", &state.config.static_dir, value)
 }
 
 /// `/uploads`: product images and thumbnails. Their names are generated and never reused, so
 /// browsers and proxies may keep them for a year without asking again.
 fn uploads(state: &AppState) -> Router<AppState> {
-    let files = SetResponseHeader::overriding(
-        ServeDir::new(&state.config.uploads.dir),
-        header::CACHE_CONTROL,
-        |response: &Response<_>| {
-            response
-                .status()
-                .is_success()
-                .then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
-        },
-    );
-    Router::new().nest_service("/uploads", files)
+    let forever = HeaderValue::from_static("public, max-age=31536000, immutable");
+    files::folder("/uploads", &state.config.uploads.dir, forever)
 }
 
 fn cache_control(max_age: Duration) -> HeaderValue {

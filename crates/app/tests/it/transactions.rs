@@ -107,3 +107,29 @@ async fn inside_a_callers_transaction_a_rollback_undoes_the_update_and_its_audit
     assert_eq!((current.name.as_str(), current.version), ("Tea", 1));
     assert_eq!(audit_rows(&app, id).await.len(), 1);
 }
+
+/// `app seed` writes products like any other writer: each with its "created" audit row.
+#[tokio::test]
+async fn seeded_products_have_their_audit_rows() {
+    let app = spawn_app().await;
+
+    let report = products::seed_demo(&app.db, 1200).await.unwrap();
+    products::seed_demo(&app.db, 1200).await.unwrap();
+
+    assert_eq!(report.inserted, 1200);
+    let audited = audit_log::Entity::find()
+        .filter(audit_log::Column::Entity.eq("products"))
+        .filter(audit_log::Column::Action.eq("created"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        audited.len(),
+        1200,
+        "one per product, none for the second run"
+    );
+    let first = products::list(&app.db, 1, 0).await.unwrap().items.remove(0);
+    let row = audited.iter().find(|r| r.entity_id == first.id).unwrap();
+    let changes: Value = serde_json::from_str(&row.changes).unwrap();
+    assert_eq!(changes["name"], first.name.as_str());
+}

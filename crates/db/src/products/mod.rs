@@ -128,8 +128,16 @@ impl From<NewProduct> for ProductChanges {
     }
 }
 
+/// The largest `offset` a list accepts (the databases count rows in signed 64 bits).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
+
 /// One page of products, ordered by id.
 pub async fn list(conn: &impl ConnectionTrait, limit: u64, offset: u64) -> Result<Page<Product>> {
+    if offset > MAX_OFFSET || limit > MAX_OFFSET {
+        let mut errors = FieldErrors::new();
+        errors.add("offset", format!("must be at most {MAX_OFFSET}"));
+        return Err(Error::Invalid(errors));
+    }
     let items = Products::find()
         .order_by_asc(Column::Id)
         .limit(limit)
@@ -296,8 +304,9 @@ pub struct SeedReport {
 const DEMO_PREFIX: &str = "Demo product ";
 const SEED_BATCH: usize = 500;
 
-/// Makes sure demo products 1..=`count` exist, inserting the missing ones in batches inside one
-/// transaction. Demo products are recognised by name, so running it again adds nothing.
+/// Makes sure demo products 1..=`count` exist, inserting the missing ones (and their audit rows)
+/// in batches inside one transaction. Demo products are recognised by name, so running it again
+/// adds nothing.
 pub async fn seed_demo(db: &impl Writer, count: u64) -> Result<SeedReport> {
     let txn = crate::begin_write(db).await?;
     let existing: HashSet<String> = Products::find()
@@ -329,9 +338,12 @@ pub async fn seed_demo(db: &impl Writer, count: u64) -> Result<SeedReport> {
     let mut rows = missing.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<_> = rows.by_ref().take(SEED_BATCH).collect();
-        Products::insert_many(batch)
-            .exec_without_returning(&txn)
+        let created = Products::insert_many(batch)
+            .exec_with_returning(&txn)
             .await?;
+        // Seeded rows are audited like any other: no audited write without its audit row.
+        let audited = created.iter().map(|p| (p.id, snapshot(p)));
+        audit::record_many(&txn, TABLE, "created", audited).await?;
     }
     txn.commit().await?;
     Ok(SeedReport {

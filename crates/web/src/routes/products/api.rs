@@ -57,7 +57,14 @@ async fn list(
             "`limit` must be between 1 and {MAX_LIMIT} (got {limit})."
         )));
     }
-    let page = products::list(&db, limit, params.offset.unwrap_or(0)).await?;
+    let offset = params.offset.unwrap_or(0);
+    if offset > products::MAX_OFFSET {
+        return Err(Error::BadRequest(format!(
+            "`offset` must be at most {} (got {offset}).",
+            products::MAX_OFFSET
+        )));
+    }
+    let page = products::list(&db, limit, offset).await?;
     let end = page.offset.saturating_add(page.items.len() as u64);
     let next_offset = (end < page.total).then_some(end);
     Ok(Json(ProductList { page, next_offset }))

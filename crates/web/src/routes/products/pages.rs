@@ -44,7 +44,15 @@ async fn index(
     if number == 0 {
         return Err(Error::BadRequest("Pages are numbered from 1.".into()));
     }
-    let offset = (number - 1).saturating_mul(PER_PAGE);
+    let Some(offset) = (number - 1)
+        .checked_mul(PER_PAGE)
+        .filter(|offset| *offset <= products::MAX_OFFSET)
+    else {
+        return Err(Error::BadRequest(format!(
+            "There is no page {number}: page numbers go up to {}.",
+            products::MAX_OFFSET / PER_PAGE + 1
+        )));
+    };
     let list = products::list(&state.db, PER_PAGE, offset).await?;
     let pages = list.total.div_ceil(PER_PAGE).max(1);
     if number > pages {
