@@ -171,12 +171,7 @@ impl<S> Finish<S> {
         if self.guard.security.allowed_hosts.is_empty() {
             return None;
         }
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| request.uri().authority().map(|a| a.as_str()))
-            .unwrap_or_default();
+        let host = effective_host(request.headers(), request.uri()).unwrap_or_default();
         if self.guard.security.host_allowed(host) {
             return None;
         }
@@ -189,6 +184,18 @@ impl<S> Finish<S> {
         ));
         Some(response)
     }
+}
+
+/// The host a request is for: the URI's authority when it has one (an absolute-form request
+/// line, `GET http://host/ HTTP/1.1`, or HTTP/2's `:authority`), which RFC 9112 says wins over
+/// the `Host` header; the `Host` header otherwise.
+pub(crate) fn effective_host<'a>(
+    headers: &'a HeaderMap,
+    uri: &'a axum::http::Uri,
+) -> Option<&'a str> {
+    uri.authority()
+        .map(|authority| authority.as_str())
+        .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()))
 }
 
 pin_project! {

@@ -83,12 +83,11 @@ pub(crate) fn check_request_origin(
     uri: &axum::http::Uri,
     trusted: &[String],
 ) -> Result<(), Error> {
-    // HTTP/2 carries the host as the URI's authority, not as a `Host` header.
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()));
-    check_origin(headers, host, trusted)
+    check_origin(
+        headers,
+        crate::finish::effective_host(headers, uri),
+        trusted,
+    )
 }
 
 async fn check(state: &AppState, request: Request, routes: Routes) -> Result<Request, Error> {

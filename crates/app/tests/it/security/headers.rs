@@ -41,6 +41,32 @@ async fn s1_a_host_outside_the_allowlist_gets_400_before_routing() {
     assert_eq!(own.status(), StatusCode::OK);
 }
 
+/// An absolute-form request line names its own host, which wins over `Host` (RFC 9112): the
+/// allowlist checks that one.
+#[tokio::test]
+async fn s1_an_absolute_form_request_for_another_host_gets_400() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = production_app().await;
+    let ask = |line: &'static str| {
+        let address = app.address.trim_start_matches("http://").to_owned();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+            let request = format!("{line}\r\nHost: shop.example.com\r\nConnection: close\r\n\r\n");
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).await.unwrap();
+            answer
+        }
+    };
+
+    let evil = ask("GET http://evil.example/health HTTP/1.1").await;
+    let listed = ask("GET http://shop.example.com/health HTTP/1.1").await;
+
+    assert!(evil.starts_with("HTTP/1.1 400"), "{evil}");
+    assert!(listed.starts_with("HTTP/1.1 200"), "{listed}");
+}
+
 #[tokio::test]
 async fn s1_development_answers_any_host() {
     let app = spawn_app().await;
