@@ -114,3 +114,13 @@ pub async fn revoke(db: &impl Writer, user_id: i64, id: i64) -> Result<()> {
     }
     Ok(())
 }
+
+/// Revokes every token of a user (a password change ends them all); returns how many.
+pub async fn revoke_all_for_user(db: &impl Writer, user_id: i64) -> Result<u64> {
+    let _turn = db.write_turn().await?;
+    Ok(ApiTokens::delete_many()
+        .filter(Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

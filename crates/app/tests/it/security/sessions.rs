@@ -168,6 +168,49 @@ async fn s7_a_password_change_signs_out_the_other_browsers_only() {
     .await;
 }
 
+/// Whoever learnt the old password may have made a token with it: a password change revokes
+/// every API token of the user (at once on this replica), and says so.
+#[tokio::test]
+async fn a_password_change_revokes_the_users_api_tokens() {
+    let app = spawn_app().await;
+    let (browser, csrf, user) = app.sign_up("three@example.com").await;
+    let token = crate::helpers::create_token(&app.db, user.id, "laptop").await;
+    let me = |token: String| {
+        reqwest::Client::new()
+            .get(app.url("/api/auth/me"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(me(token.clone()).await.unwrap().status(), StatusCode::OK);
+
+    let changed = browser
+        .post(app.url("/account/password"))
+        .form(&[
+            ("current_password", ADMIN_PASSWORD),
+            ("new_password", "a brand new password"),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(me(token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        db::api_tokens::list_for_user(&app.db, user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let page = browser.get(app.url("/account")).send().await.unwrap();
+    let page = html(page, StatusCode::OK).await;
+    assert!(page.contains("API tokens revoked"), "the flash says so");
+    assert!(
+        page.contains("revokes all your API tokens"),
+        "the form says so"
+    );
+}
+
 #[tokio::test]
 async fn the_password_form_checks_the_current_password() {
     let app = spawn_app().await;

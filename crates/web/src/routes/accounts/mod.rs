@@ -127,7 +127,8 @@ async fn log_in(
     Ok(user)
 }
 
-/// Changes a password after checking the current one, and ends the user's other sessions.
+/// Changes a password after checking the current one, ends the user's other sessions and
+/// revokes all of the user's API tokens.
 async fn change_password(
     state: &AppState,
     session: &Session,
@@ -154,10 +155,21 @@ async fn change_password(
         return Err(Refused::Fields(errors));
     }
     let hash = password::hash(&state.offload, new).await?;
-    users::set_password_hash(&state.db, user_id, &hash).await?;
+    // Whoever knew the old password may hold a session or have made a token: the new password,
+    // the end of the other sessions and of every API token commit together.
     let keep = session.id().map(|id| id.to_string());
-    let ended = db::sessions::delete_for_user(&state.db, user_id, keep.as_deref()).await?;
-    tracing::info!(user_id, other_sessions_ended = ended, "password changed");
+    let txn = db::begin_write(&state.db).await?;
+    users::set_password_hash(&txn, user_id, &hash).await?;
+    let ended = db::sessions::delete_for_user(&txn, user_id, keep.as_deref()).await?;
+    let revoked = db::api_tokens::revoke_all_for_user(&txn, user_id).await?;
+    txn.commit().await.map_err(db::Error::from)?;
+    state.tokens().forget_all();
+    tracing::info!(
+        user_id,
+        other_sessions_ended = ended,
+        tokens_revoked = revoked,
+        "password changed"
+    );
     Ok(())
 }
 

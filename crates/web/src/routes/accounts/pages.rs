@@ -250,7 +250,7 @@ async fn change_password(
             session::flash(
                 page.session(),
                 "success",
-                "Password changed. Other sessions were signed out.",
+                "Password changed. Your other sessions were signed out and your API tokens revoked.",
             )
             .await?;
             Ok(Redirect::to("/account").into_response())
