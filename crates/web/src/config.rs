@@ -127,9 +127,12 @@ pub struct SecurityConfig {
     pub cors_origins: Vec<String>,
     /// `Strict-Transport-Security: max-age` (production); `None`: no HSTS header.
     pub hsts_max_age: Option<Duration>,
-    /// Login and signup attempts allowed per client IP and per account in `auth_rate_window`.
+    /// Login and signup attempts allowed per client address (an IPv6 /64) in
+    /// `auth_rate_window`; also the sign-ins an account gets before they back off.
     pub auth_rate_limit: u32,
     pub auth_rate_window: Duration,
+    /// The longest an account's sign-ins back off (see `auth::rate_limit`).
+    pub auth_lockout_max: Duration,
 }
 
 impl Default for WebConfig {
@@ -161,6 +164,7 @@ impl Default for SecurityConfig {
             hsts_max_age: None,
             auth_rate_limit: 10,
             auth_rate_window: Duration::from_secs(5 * 60),
+            auth_lockout_max: Duration::from_secs(60 * 60),
         }
     }
 }

@@ -50,6 +50,11 @@ pub(super) fn read<F: Fn(&str) -> Option<(String, Source)>>(
             defaults.auth_rate_window,
             parse_secs,
         ),
+        auth_lockout_max: r.parse(
+            "APP_AUTH_LOCKOUT_MAX_SECS",
+            defaults.auth_lockout_max,
+            parse_secs,
+        ),
     }
 }
 
@@ -73,6 +78,7 @@ pub(super) fn describe(s: &SecurityConfig) -> Vec<(&'static str, String)> {
         ),
         ("APP_AUTH_RATE_LIMIT", s.auth_rate_limit.to_string()),
         ("APP_AUTH_RATE_WINDOW_SECS", secs(s.auth_rate_window)),
+        ("APP_AUTH_LOCKOUT_MAX_SECS", secs(s.auth_lockout_max)),
     ]
 }
 

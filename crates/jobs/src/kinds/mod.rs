@@ -1,6 +1,7 @@
 //! The app's job types, one file each. To add one: write the file, implement [`crate::Job`]
 //! with `Context = Services`, and register it in [`runner`].
 
+mod account_email;
 mod export_products;
 mod make_thumbnail;
 mod product_created_email;
@@ -8,6 +9,7 @@ mod purge_finished;
 mod purge_sessions;
 mod warm_todos;
 
+pub use account_email::{AccountEmail, AccountNotice};
 pub use export_products::{DEFAULT_EXPORT_BATCH, ExportProducts, export_path};
 pub use make_thumbnail::{MakeThumbnail, THUMBNAIL_SIZE, thumbnail_name};
 pub use product_created_email::ProductCreatedEmail;
@@ -21,6 +23,7 @@ use crate::{Queue, Result, Runner, Services, WorkerConfig};
 pub fn runner(queue: Queue, services: Services, config: WorkerConfig) -> Result<Runner<Services>> {
     Runner::new(queue, services, config)
         .register::<ProductCreatedEmail>()
+        .register::<AccountEmail>()
         .register::<ExportProducts>()
         .register::<MakeThumbnail>()
         // Every five minutes, keep the first todos hot in the API client's cache.

@@ -197,7 +197,9 @@ fn login_required(parts: &Parts) -> Response {
     Redirect::to(&format!("/login?next={next}")).into_response()
 }
 
-fn form_urlencode(value: &str) -> String {
+/// Percent-encodes a value for a URL's query (`/products?page=2` → `%2Fproducts%3Fpage%3D2`,
+/// keeping `/`).
+pub(crate) fn form_urlencode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {

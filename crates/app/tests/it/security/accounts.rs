@@ -4,7 +4,10 @@ use reqwest::{StatusCode, header};
 use serde_json::json;
 
 use super::visit_form;
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, html, problem, spawn_app};
+use crate::{
+    background_jobs::app_jobs::{app_without_worker, services},
+    helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, html, problem, spawn_app},
+};
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()[header::LOCATION]
@@ -14,8 +17,9 @@ fn location(response: &reqwest::Response) -> String {
 }
 
 #[tokio::test]
-async fn a_visitor_signs_up_with_the_form_and_is_signed_in() {
-    let app = spawn_app().await;
+async fn a_visitor_signs_up_with_the_form_then_signs_in_and_gets_a_welcome_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_without_worker(dir.path()).await;
     let (browser, token) = visit_form(&app, "/signup").await;
 
     let response = browser
@@ -31,26 +35,110 @@ async fn a_visitor_signs_up_with_the_form_and_is_signed_in() {
         .unwrap();
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/products");
+    assert_eq!(location(&response), "/login?next=/products");
     let page = html(
-        browser.get(app.url("/products")).send().await.unwrap(),
+        browser
+            .get(app.url("/login?next=/products"))
+            .send()
+            .await
+            .unwrap(),
         StatusCode::OK,
     )
     .await;
-    assert!(
-        page.contains("new.user@example.com"),
-        "signed in, email lower-cased"
-    );
-    assert!(
-        page.contains("Welcome! Your account is ready."),
-        "the flash is shown"
-    );
-    let again = html(
-        browser.get(app.url("/products")).send().await.unwrap(),
-        StatusCode::OK,
+    assert!(page.contains("Check your inbox"), "the flash is shown");
+    assert!(!page.contains("new.user@example.com"), "not signed in yet");
+    crate::helpers::sign_in(
+        &app.anonymous(),
+        &app.address,
+        "new.user@example.com",
+        "long enough password",
     )
     .await;
-    assert!(!again.contains("Welcome!"), "a flash is shown once");
+    let mail = sent_mail(&app, dir.path()).await;
+    assert_eq!(mail.len(), 1);
+    assert_eq!(
+        (mail[0].to.as_str(), mail[0].subject.as_str()),
+        ("new.user@example.com", "Your account is ready")
+    );
+}
+
+/// Signup must not tell anyone which addresses have accounts: a registered address gets the
+/// same answer (page, status, JSON) as a new one, and its owner a mail instead.
+#[tokio::test]
+async fn signup_answers_the_same_for_a_registered_address_and_tells_its_owner_by_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_without_worker(dir.path()).await;
+    let app = &app;
+    let form = |email: &'static str| async move {
+        let (browser, token) = visit_form(app, "/signup").await;
+        let response = browser
+            .post(app.url("/signup"))
+            .form(&[
+                ("email", email),
+                ("password", "long enough password"),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let to = location(&response);
+        let page = browser.get(app.url(&to)).send().await.unwrap();
+        (status, to, html(page, StatusCode::OK).await)
+    };
+    let api = |email: &'static str| async move {
+        let response = app
+            .anonymous()
+            .post(app.url("/api/auth/signup"))
+            .json(&json!({ "email": email, "password": "long enough password" }))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    };
+
+    let (new_status, new_to, new_page) = form("fresh@example.com").await;
+    let (taken_status, taken_to, taken_page) = form("ADMIN@example.com").await;
+    let new_api = api("fresh2@example.com").await;
+    let taken_api = api(ADMIN_EMAIL).await;
+    // Asked again within the hour: the owner is not mailed twice.
+    api(ADMIN_EMAIL).await;
+
+    assert_eq!((new_status, new_to), (taken_status, taken_to));
+    let strip_tokens = |page: &str| {
+        page.lines()
+            .filter(|l| !l.contains("csrf"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip_tokens(&new_page), strip_tokens(&taken_page));
+    assert_eq!(new_api, taken_api);
+    assert_eq!(new_api.0, StatusCode::ACCEPTED);
+    assert!(!taken_page.contains("already"), "{taken_page}");
+    let mut mail: Vec<(String, String)> = sent_mail(app, dir.path())
+        .await
+        .into_iter()
+        .map(|m| (m.to, m.subject))
+        .collect();
+    mail.sort();
+    assert_eq!(
+        mail,
+        [
+            (
+                ADMIN_EMAIL.to_owned(),
+                "Someone tried to sign up with your address".to_owned()
+            ),
+            (
+                "fresh2@example.com".to_owned(),
+                "Your account is ready".to_owned()
+            ),
+            (
+                "fresh@example.com".to_owned(),
+                "Your account is ready".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(db::users::count(&app.db).await.unwrap(), 3);
 }
 
 #[tokio::test]
@@ -73,13 +161,6 @@ async fn signup_errors_re_render_the_form_with_field_errors_and_the_email_kept()
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
-    let taken = html(
-        post("ADMIN@example.com", "long enough password")
-            .await
-            .unwrap(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
     let bad = html(
         post("not-an-email", "long enough password").await.unwrap(),
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -89,13 +170,25 @@ async fn signup_errors_re_render_the_form_with_field_errors_and_the_email_kept()
     assert!(
         short.contains("at least 10 characters") && short.contains("value=\"kim@example.com\"")
     );
-    assert!(taken.contains("already has an account"));
     assert!(bad.contains("is not an email address"));
     assert_eq!(
         db::users::count(&app.db).await.unwrap(),
         1,
         "nothing created"
     );
+}
+
+/// Runs the queued jobs with a mail-catching worker; returns what it sent.
+async fn sent_mail(app: &crate::helpers::TestApp, data_dir: &std::path::Path) -> Vec<jobs::Email> {
+    let services = services(app, data_dir);
+    let mailer = services.mailer.clone();
+    let runner = jobs::kinds::runner(
+        services.queue.clone(),
+        services,
+        jobs::WorkerConfig::default(),
+    );
+    runner.unwrap().run_until_empty().await.unwrap();
+    mailer.sent()
 }
 
 #[tokio::test]

@@ -101,8 +101,15 @@ async fn s13_passwords_tokens_and_cookies_never_appear_in_the_logs() {
         .send()
         .await
         .unwrap();
-    assert_eq!(signed_up.status(), StatusCode::CREATED);
-    let cookie = super::session_cookie(&signed_up).unwrap();
+    assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
+    let signed_in = client
+        .post(format!("{address}/api/auth/login"))
+        .json(&json!({ "email": "logs@example.com", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let cookie = super::session_cookie(&signed_in).unwrap();
     let cookie_value = cookie
         .split(';')
         .next()
@@ -111,7 +118,7 @@ async fn s13_passwords_tokens_and_cookies_never_appear_in_the_logs() {
         .unwrap()
         .1
         .to_owned();
-    let body: serde_json::Value = signed_up.json().await.unwrap();
+    let body: serde_json::Value = signed_in.json().await.unwrap();
     let csrf = body["csrf_token"].as_str().unwrap().to_owned();
     let token: serde_json::Value = client
         .post(format!("{address}/api/auth/tokens"))

@@ -1,4 +1,5 @@
-//! S15: login and signup are limited per client IP and per account; others are unaffected.
+//! S15: login and signup are limited per client address, and an account's sign-ins back off
+//! however many addresses they come from; others are unaffected.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -95,8 +96,8 @@ async fn s15_signup_is_limited_per_ip() {
             .send()
     };
 
-    assert_eq!(signup(1).await.unwrap().status(), StatusCode::CREATED);
-    assert_eq!(signup(2).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(signup(1).await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(signup(2).await.unwrap().status(), StatusCode::ACCEPTED);
     assert_eq!(
         signup(3).await.unwrap().status(),
         StatusCode::TOO_MANY_REQUESTS
@@ -105,5 +106,43 @@ async fn s15_signup_is_limited_per_ip() {
         db::users::count(&app.db).await.unwrap(),
         3,
         "the admin and two bots"
+    );
+}
+
+/// Guessing spread over many addresses (40 loopback addresses used to get no 429 at all): each
+/// address stays under its own limit, but the account's sign-ins back off after the free ones.
+#[tokio::test]
+async fn s15_guesses_spread_over_many_addresses_back_off_per_account() {
+    let app = spawn_app_with(&[
+        ("APP_AUTH_RATE_LIMIT", "3"),
+        ("APP_AUTH_RATE_WINDOW_SECS", "300"),
+        ("APP_AUTH_LOCKOUT_MAX_SECS", "900"),
+    ])
+    .await;
+    create_user(&app.db, "victim@example.com", false).await;
+
+    let mut statuses = Vec::new();
+    let mut waits = Vec::new();
+    for last in 10..50 {
+        let response = login(&app, &from(last), "victim@example.com", "guess guess guess").await;
+        if let Some(wait) = response.headers().get(header::RETRY_AFTER) {
+            waits.push(wait.to_str().unwrap().parse::<u64>().unwrap());
+        }
+        statuses.push(response.status());
+    }
+
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        statuses[..3],
+        [StatusCode::UNAUTHORIZED; 3],
+        "the free attempts"
+    );
+    assert_eq!(refused, 37, "every later guess waits: {statuses:?}");
+    assert!(
+        waits.iter().all(|w| (1..=900).contains(w)),
+        "a bounded wait, never a lock for good: {waits:?}"
     );
 }

@@ -70,23 +70,23 @@ impl From<CurrentUser> for UserView {
     }
 }
 
+#[derive(Debug, Serialize)]
+struct Accepted {
+    detail: &'static str,
+}
+
+/// 202 whether the address was new or not (see `sign_up`): sign in afterwards.
 #[tracing::instrument(skip_all)]
 async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: Session,
     Json(input): Json<Credentials>,
 ) -> Result<Response> {
-    let user = super::sign_up(&state, &session, ip, &input.email, &input.password).await?;
-    let csrf_token = Some(session::csrf_token(&session).await?);
-    Ok((
-        StatusCode::CREATED,
-        Json(SignedIn {
-            user: user.into(),
-            csrf_token,
-        }),
-    )
-        .into_response())
+    super::sign_up(&state, ip, &input.email, &input.password).await?;
+    let accepted = Accepted {
+        detail: super::SIGNUP_DONE,
+    };
+    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
 }
 
 #[tracing::instrument(skip_all)]

@@ -11,6 +11,7 @@ use db::{
     FieldErrors,
     users::{self, Email, User},
 };
+use jobs::kinds::{AccountEmail, AccountNotice};
 use tower_sessions::Session;
 
 use crate::{
@@ -58,21 +59,25 @@ impl From<Refused> for Error {
 
 const WRONG_CREDENTIALS: &str = "The email or password is wrong.";
 
-fn rate_keys(ip: Option<IpAddr>, email: &str) -> Vec<String> {
-    let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let account = email.trim().to_lowercase();
-    vec![format!("ip:{ip}"), format!("account:{account}")]
-}
+/// What a signup answers, whether the address was new or already had an account: the page
+/// must not tell anyone which addresses are registered.
+const SIGNUP_DONE: &str = "Check your inbox: we sent a message to the address you gave. If it had no account, \
+     it has one now: sign in with the password you chose.";
 
-/// Creates an account and signs it in on `session`.
+/// The owner of a registered address hears about signup attempts at most this often.
+const NOTICE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Signs up: the same answer whether the address is new or not. A new address gets its account
+/// and a welcome mail; an address that has one gets a mail telling its owner instead, so nobody
+/// learns from the answer which addresses are registered (and both cost one password hash).
+/// The new account is not signed in: that too would tell.
 async fn sign_up(
     state: &AppState,
-    session: &Session,
     ip: Option<IpAddr>,
     email: &str,
     password: &str,
-) -> Result<User, Refused> {
-    rate_limit::check(state, "signup", &rate_keys(ip, email)).await?;
+) -> Result<(), Refused> {
+    rate_limit::check(state, "signup", &[rate_limit::client_key(ip)]).await?;
     let mut errors = FieldErrors::new();
     let email = Email::parse(email).map_err(|m| errors.add("email", m));
     let password = Password::new(password).map_err(|m| errors.add("password", m));
@@ -80,21 +85,49 @@ async fn sign_up(
         return Err(Refused::Fields(errors));
     };
     let hash = password::hash(&state.offload, password).await?;
-    let user = match users::create(&state.db, &email, &hash, false).await {
-        Ok(user) => user,
+    let txn = db::begin_write(&state.db).await?;
+    match users::create(&txn, &email, &hash, false).await {
+        Ok(user) => {
+            let welcome = AccountEmail {
+                to: user.email.clone(),
+                notice: AccountNotice::Welcome,
+            };
+            state
+                .jobs
+                .enqueue(&txn, &welcome)
+                .await
+                .map_err(Error::from)?;
+            txn.commit().await.map_err(db::Error::from)?;
+            tracing::info!(user_id = user.id, "account created");
+        }
         Err(db::Error::Conflict(_)) => {
-            errors.add("email", "already has an account: sign in instead");
-            return Err(Refused::Fields(errors));
+            drop(txn);
+            tell_owner_of_signup(state, &email).await?;
         }
         Err(other) => return Err(other.into()),
-    };
-    session::log_in(session, user.id).await?;
-    tracing::info!(user_id = user.id, "account created");
-    Ok(user)
+    }
+    Ok(())
+}
+
+/// Someone signed up with a registered address: its owner gets a mail (at most one an hour, so
+/// signups cannot flood someone's inbox).
+async fn tell_owner_of_signup(state: &AppState, email: &Email) -> Result<()> {
+    let key = format!("signup-notice:{}", email.as_str());
+    let decision = db::rate_limits::hit(&state.db, &key, 1, NOTICE_EVERY, db::now()).await?;
+    if decision == db::rate_limits::Decision::Allowed {
+        let notice = AccountEmail {
+            to: email.as_str().to_owned(),
+            notice: AccountNotice::AlreadyRegistered,
+        };
+        state.jobs.enqueue(&state.db, &notice).await?;
+    }
+    tracing::info!("signup with a registered address; its owner is told by mail");
+    Ok(())
 }
 
 /// Checks an email and password and signs the user in on `session`. Every attempt counts
-/// against the client's IP and the account; an unknown email costs as much as a known one.
+/// against the client's address and backs off per account; an unknown email costs as much as a
+/// known one.
 async fn log_in(
     state: &AppState,
     session: &Session,
@@ -102,7 +135,8 @@ async fn log_in(
     email: &str,
     password: &str,
 ) -> Result<User, Refused> {
-    rate_limit::check(state, "login", &rate_keys(ip, email)).await?;
+    rate_limit::check(state, "login", &[rate_limit::client_key(ip)]).await?;
+    rate_limit::account_attempt(state, email).await?;
     let user = match Email::parse(email) {
         Ok(email) => users::find_by_email(&state.db, &email).await?,
         Err(_) => None,
@@ -122,6 +156,7 @@ async fn log_in(
         users::set_password_hash(&state.db, user.id, &hash).await?;
         tracing::info!(user_id = user.id, "password hash upgraded");
     }
+    rate_limit::account_success(state, email).await?;
     session::log_in(session, user.id).await?;
     tracing::info!(user_id = user.id, "signed in");
     Ok(user)

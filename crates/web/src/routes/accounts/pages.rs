@@ -79,10 +79,15 @@ async fn signup(
     page: Page,
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response> {
-    match super::sign_up(&state, page.session(), ip, &form.email, &form.password).await {
-        Ok(_) => {
-            session::flash(page.session(), "success", "Welcome! Your account is ready.").await?;
-            Ok(Redirect::to(&safe_next(Some(&form.next))).into_response())
+    match super::sign_up(&state, ip, &form.email, &form.password).await {
+        Ok(()) => {
+            session::flash(page.session(), "info", super::SIGNUP_DONE).await?;
+            let next = safe_next(Some(&form.next));
+            Ok(Redirect::to(&format!(
+                "/login?next={}",
+                crate::auth::form_urlencode(&next)
+            ))
+            .into_response())
         }
         Err(Refused::Fields(errors)) => {
             let html = credentials_page(page, &state, "accounts/signup.html", &form, Some(&errors))
