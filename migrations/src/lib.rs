@@ -11,6 +11,7 @@ mod m20261121_000002_create_audit_log;
 mod m20261121_000003_create_jobs;
 mod m20261121_000004_create_users;
 mod m20261121_000005_create_realtime;
+mod m20261128_000006_add_owners;
 
 /// Every migration of the app, oldest first.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_create_jobs::Migration),
             Box::new(m20261121_000004_create_users::Migration),
             Box::new(m20261121_000005_create_realtime::Migration),
+            Box::new(m20261128_000006_add_owners::Migration),
         ]
     }
 }

@@ -3,10 +3,12 @@
 
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use crate::{Result, entities::audit_log};
+use crate::{Actor, Result, entities::audit_log};
 
+/// One audit row: `actor` changed `entity` `entity_id`.
 pub(crate) async fn record(
     conn: &impl ConnectionTrait,
+    actor: Actor,
     entity: &str,
     entity_id: i64,
     action: &str,
@@ -18,14 +20,15 @@ pub(crate) async fn record(
         action: Set(action.to_owned()),
         changes: Set(changes.to_string()),
         created_at: Set(crate::now()),
+        actor_id: Set(Some(actor.user_id)),
         ..Default::default()
     };
     audit_log::Entity::insert(row).exec(conn).await?;
     Ok(())
 }
 
-/// One audit row per `(id, changes)` for the same action, in one statement: what a batch write
-/// (the demo seed) records.
+/// One audit row per `(id, changes)` for the same action, in one statement, made by the app
+/// itself (no actor): what a batch write (the demo seed) records.
 pub(crate) async fn record_many(
     conn: &impl ConnectionTrait,
     entity: &str,
@@ -41,6 +44,7 @@ pub(crate) async fn record_many(
             action: Set(action.to_owned()),
             changes: Set(changes.to_string()),
             created_at: Set(now),
+            actor_id: Set(None),
             ..Default::default()
         })
         .collect();

@@ -22,6 +22,11 @@ pub enum Error {
         current: i32,
     },
 
+    /// The actor may not change this row: only its owner or an administrator may (see
+    /// [`crate::Actor::may_change`]).
+    #[error("only its owner or an administrator may change {entity} {id}")]
+    Forbidden { entity: &'static str, id: i64 },
+
     /// A unique constraint, a foreign key or another integrity rule refused the write.
     #[error("the change conflicts with existing data: {0}")]
     Conflict(String),

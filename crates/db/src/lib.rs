@@ -5,6 +5,7 @@
 //! a transaction it already holds. This crate knows nothing of HTTP: it returns [`Error`], which classifies what
 //! went wrong, and `web` decides what that means for a response.
 
+mod actor;
 pub mod api_tokens;
 mod audit;
 pub mod chat;
@@ -21,6 +22,7 @@ mod transaction;
 pub mod users;
 mod validation;
 
+pub use actor::Actor;
 pub use config::{DbConfig, with_database_name};
 pub use connect::{Backend, connect, ping};
 pub use error::{Error, Result};

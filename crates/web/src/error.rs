@@ -150,6 +150,7 @@ impl From<db::Error> for Error {
     fn from(err: db::Error) -> Self {
         match err {
             db::Error::NotFound { .. } => Self::NotFound(err.to_string()),
+            db::Error::Forbidden { .. } => Self::Forbidden(format!("{}.", capitalize(&err))),
             db::Error::StaleVersion { .. } | db::Error::Conflict(_) => {
                 Self::Conflict(err.to_string())
             }
@@ -216,6 +217,15 @@ pub(crate) fn slug(status: StatusCode) -> &'static str {
         s if s.is_server_error() => "internal",
         _ => "client-error",
     }
+}
+
+/// A sentence for a person: the error's text with a capital letter.
+fn capitalize(err: &impl std::fmt::Display) -> String {
+    let text = err.to_string();
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// `outer: inner: innermost`, so one log line carries the whole story.

@@ -34,6 +34,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The administrator's API token, sent by the JSON helpers.
     pub token: String,
+    /// The administrator, as the maker of changes made straight through `db`.
+    pub admin: db::Actor,
     /// The CSRF token of `client`'s session, added to forms by [`TestApp::post_form`].
     pub csrf: String,
     /// The app's own pool.
@@ -83,6 +85,10 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         address,
         client,
         token,
+        admin: db::Actor {
+            user_id: admin.id,
+            is_admin: true,
+        },
         csrf,
         db,
         hub,

@@ -95,7 +95,9 @@ async fn inside_a_callers_transaction_a_rollback_undoes_the_update_and_its_audit
     // A writing transaction starts IMMEDIATE on SQLite (see `db::begin_write`): a deferred one
     // that reads first fails with SQLITE_BUSY if the in-process worker writes in between.
     let txn = db::begin_write(&app.db).await.unwrap();
-    let updated = products::update(&txn, id, 1, changes).await.unwrap();
+    let updated = products::update(&txn, app.admin, id, 1, changes)
+        .await
+        .unwrap();
     assert_eq!(
         products::get(&txn, id).await.unwrap(),
         updated,

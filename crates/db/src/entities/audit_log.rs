@@ -16,6 +16,8 @@ pub struct Model {
     /// JSON: the row after creation, `{field: [old, new]}` for an update, the row before deletion.
     pub changes: String,
     pub created_at: DateTimeUtc,
+    /// The user who made the change; `None` for the app's own writes (the demo seed).
+    pub actor_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

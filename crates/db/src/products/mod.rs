@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
-    Error, FieldErrors, Page, Result, Writer, audit,
+    Actor, Error, FieldErrors, Page, Result, Writer, audit,
     entities::product::{self, Column, Entity as Products},
 };
 
@@ -185,7 +185,19 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Product> {
         .ok_or(Error::NotFound { entity: ENTITY, id })
 }
 
-pub async fn create(db: &impl Writer, new: NewProduct) -> Result<Product> {
+/// The product, if `actor` may change it ([`Error::Forbidden`] otherwise): what an edit form,
+/// a delete confirmation or an image upload checks before it starts.
+pub async fn get_for_change(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<Product> {
+    let product = get(conn, id).await?;
+    if actor.may_change(product.created_by) {
+        Ok(product)
+    } else {
+        Err(Error::Forbidden { entity: ENTITY, id })
+    }
+}
+
+/// Creates a product owned by `actor`.
+pub async fn create(db: &impl Writer, actor: Actor, new: NewProduct) -> Result<Product> {
     let txn = crate::begin_write(db).await?;
     let now = crate::now();
     let row = product::ActiveModel {
@@ -194,24 +206,27 @@ pub async fn create(db: &impl Writer, new: NewProduct) -> Result<Product> {
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        created_by: Set(Some(actor.user_id)),
         ..Default::default()
     };
     let created = Products::insert(row).exec_with_returning(&txn).await?;
-    audit::record(&txn, TABLE, created.id, "created", &snapshot(&created)).await?;
+    let snapshot = snapshot(&created);
+    audit::record(&txn, actor, TABLE, created.id, "created", &snapshot).await?;
     txn.commit().await?;
     Ok(created)
 }
 
-/// Applies `changes` if the row is still at `expected_version`, bumping the version and writing
-/// an audit row with the old and new values, in one transaction.
+/// Applies `changes` if `actor` may change the row and it is still at `expected_version`,
+/// bumping the version and writing an audit row with the old and new values, in one transaction.
 pub async fn update(
     db: &impl Writer,
+    actor: Actor,
     id: i64,
     expected_version: i32,
     changes: ProductChanges,
 ) -> Result<Product> {
     let txn = crate::begin_write(db).await?;
-    let before = get(&txn, id).await?;
+    let before = get_for_change(&txn, actor, id).await?;
     let stale = |current| Error::StaleVersion {
         entity: ENTITY,
         id,
@@ -248,15 +263,21 @@ pub async fn update(
         return Err(stale(current));
     }
 
-    audit::record(&txn, TABLE, id, "updated", &diff(&before, &after)).await?;
+    audit::record(&txn, actor, TABLE, id, "updated", &diff(&before, &after)).await?;
     txn.commit().await?;
     Ok(after)
 }
 
-/// Deletes a product; with `expected_version`, only if it is still at that version.
-pub async fn delete(db: &impl Writer, id: i64, expected_version: Option<i32>) -> Result<()> {
+/// Deletes a product if `actor` may; with `expected_version`, only if it is still at that
+/// version.
+pub async fn delete(
+    db: &impl Writer,
+    actor: Actor,
+    id: i64,
+    expected_version: Option<i32>,
+) -> Result<()> {
     let txn = crate::begin_write(db).await?;
-    let before = get(&txn, id).await?;
+    let before = get_for_change(&txn, actor, id).await?;
     if let Some(expected) = expected_version.filter(|v| *v != before.version) {
         return Err(Error::StaleVersion {
             entity: ENTITY,
@@ -270,7 +291,7 @@ pub async fn delete(db: &impl Writer, id: i64, expected_version: Option<i32>) ->
         .filter(Column::Version.eq(before.version))
         .exec(&txn)
         .await?;
-    audit::record(&txn, TABLE, id, "deleted", &snapshot(&before)).await?;
+    audit::record(&txn, actor, TABLE, id, "deleted", &snapshot(&before)).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -98,6 +98,7 @@ mod tests {
             version: 2,
             created_at: now,
             updated_at: now,
+            created_by: None,
         };
         let csv = to_csv(&[product], true).map(String::from_utf8);
         let csv = csv.ok().and_then(Result::ok).unwrap_or_default();

@@ -47,6 +47,14 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The user as the maker of a change (ownership checks, audit rows).
+    pub fn actor(&self) -> db::Actor {
+        db::Actor {
+            user_id: self.id,
+            is_admin: self.is_admin,
+        }
+    }
+
     fn new(user: db::users::User, via: AuthMethod) -> Self {
         Self {
             id: user.id,

@@ -1,5 +1,6 @@
 //! `/api/products`: list, show, create, update (with optimistic locking), delete. Reading is
-//! open; writing needs a user (a bearer token, or the session cookie plus the CSRF header).
+//! open; creating needs a user (a bearer token, or the session cookie plus the CSRF header);
+//! changing a product needs its owner or an administrator (403 otherwise).
 
 use axum::{
     Router,
@@ -84,11 +85,11 @@ struct CreateProduct {
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     Json(input): Json<CreateProduct>,
 ) -> Result<Response> {
     let new = NewProduct::parse(&input.name, input.price_cents).map_err(Error::Validation)?;
-    let product = super::create_and_notify(&state, new).await?;
+    let product = super::create_and_notify(&state, user.actor(), new).await?;
     let location = format!("/api/products/{}", product.id);
     Ok((
         StatusCode::CREATED,
@@ -110,15 +111,14 @@ struct UpdateProduct {
 #[tracing::instrument(skip_all, fields(id))]
 async fn update(
     State(db): State<DatabaseConnection>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     Path(id): Path<i64>,
     Json(input): Json<UpdateProduct>,
 ) -> Result<Json<Product>> {
     let changes = ProductChanges::parse(input.name.as_deref(), input.price_cents)
         .map_err(Error::Validation)?;
-    Ok(Json(
-        products::update(&db, id, input.version, changes).await?,
-    ))
+    let updated = products::update(&db, user.actor(), id, input.version, changes).await?;
+    Ok(Json(updated))
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,10 +131,10 @@ struct DeleteParams {
 #[tracing::instrument(skip_all, fields(id))]
 async fn destroy(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     Path(id): Path<i64>,
     Query(params): Query<DeleteParams>,
 ) -> Result<StatusCode> {
-    super::delete_with_files(&state, id, params.version).await?;
+    super::delete_with_files(&state, user.actor(), id, params.version).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -51,10 +51,15 @@ impl From<&ProductImage> for ImageView {
 
 /// Receives the upload and attaches it to product `id`; the replaced image's files go once the
 /// new one is committed.
-async fn save(state: &AppState, id: i64, form: StreamedForm) -> Result<ProductImage> {
+async fn save(
+    state: &AppState,
+    actor: db::Actor,
+    id: i64,
+    form: StreamedForm,
+) -> Result<ProductImage> {
     let config = &state.config.uploads;
-    // A missing product is a 404 before the file is read.
-    db::products::get(&state.db, id).await?;
+    // A missing product (404) or someone else's (403) before the file is read.
+    db::products::get_for_change(&state.db, actor, id).await?;
     let stored = upload::receive(form, config, &state.offload).await?;
     match attach(state, id, &stored).await {
         Ok((image, previous)) => {
@@ -107,12 +112,12 @@ pub(super) async fn remove_files(state: &AppState, image: &ProductImage) {
 /// the page again with the reason the file was refused.
 async fn upload_form(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     page: Page,
     Path(id): Path<i64>,
     form: StreamedForm,
 ) -> Result<Response> {
-    match save(&state, id, form).await {
+    match save(&state, user.actor(), id, form).await {
         Ok(_) => {
             flash(
                 page.session(),
@@ -139,10 +144,10 @@ async fn upload_form(
 /// `POST /api/products/{id}/image`: 201 with the image (its thumbnail comes later).
 async fn upload_api(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     Path(id): Path<i64>,
     form: StreamedForm,
 ) -> Result<(StatusCode, Json<ImageView>)> {
-    let image = save(&state, id, form).await?;
+    let image = save(&state, user.actor(), id, form).await?;
     Ok((StatusCode::CREATED, Json(ImageView::from(&image))))
 }

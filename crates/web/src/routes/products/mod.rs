@@ -8,16 +8,19 @@ mod pages;
 mod stats;
 
 use axum::Router;
-use db::products::{self, NewProduct, Product};
+use db::{
+    Actor,
+    products::{self, NewProduct, Product},
+};
 use jobs::kinds::ProductCreatedEmail;
 
 use crate::{AppState, Result};
 
-/// Creates a product and enqueues the notification in the same transaction: both or neither.
-/// The API and the form both create through here.
-async fn create_and_notify(state: &AppState, new: NewProduct) -> Result<Product> {
+/// Creates a product owned by `actor` and enqueues the notification in the same transaction:
+/// both or neither. The API and the form both create through here.
+async fn create_and_notify(state: &AppState, actor: Actor, new: NewProduct) -> Result<Product> {
     let txn = db::begin_write(&state.db).await?;
-    let product = products::create(&txn, new).await?;
+    let product = products::create(&txn, actor, new).await?;
     let notice = ProductCreatedEmail {
         product_id: product.id,
     };
@@ -26,15 +29,16 @@ async fn create_and_notify(state: &AppState, new: NewProduct) -> Result<Product>
     Ok(product)
 }
 
-/// Deletes a product (its image row goes with it, by cascade), then its image files. The API and
-/// the form both delete through here.
+/// Deletes a product if `actor` may (its image row goes with it, by cascade), then its image
+/// files. The API and the form both delete through here.
 async fn delete_with_files(
     state: &AppState,
+    actor: Actor,
     id: i64,
     version: Option<i32>,
 ) -> std::result::Result<(), db::Error> {
     let image = db::product_images::get(&state.db, id).await?;
-    products::delete(&state.db, id, version).await?;
+    products::delete(&state.db, actor, id, version).await?;
     if let Some(image) = image {
         image::remove_files(state, &image).await;
     }

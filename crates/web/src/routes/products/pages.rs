@@ -85,6 +85,11 @@ pub(super) async fn show_page(
 ) -> Result<Html<String>> {
     let product = products::get(&state.db, id).await?;
     let image = db::product_images::get(&state.db, id).await?;
+    let can_change = page
+        .user
+        .as_ref()
+        .is_some_and(|user| user.actor().may_change(product.created_by));
+    page.insert("can_change", &can_change);
     page.insert("product", &product);
     page.insert("image", &image.as_ref().map(super::image::ImageView::from));
     page.insert("image_error", &image_error);
@@ -92,7 +97,7 @@ pub(super) async fn show_page(
         "upload_max",
         &crate::upload::human_bytes(state.config.uploads.max_bytes),
     );
-    if page.user.is_some() {
+    if can_change {
         page = page.with_form_token().await?;
     }
     page.render(&state.templates, "products/show.html")
@@ -111,7 +116,7 @@ async fn new(State(state): State<AppState>, _: RequireUser, page: Page) -> Resul
 #[tracing::instrument(skip_all)]
 async fn create(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     page: Page,
     Form(form): Form<ProductForm>,
 ) -> Result<Response> {
@@ -128,7 +133,7 @@ async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let product = super::create_and_notify(&state, new).await?;
+    let product = super::create_and_notify(&state, user.actor(), new).await?;
     flash(
         page.session(),
         "success",
@@ -140,11 +145,11 @@ async fn create(
 
 async fn edit(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     page: Page,
     Path(id): Path<i64>,
 ) -> Result<Html<String>> {
-    let product = products::get(&state.db, id).await?;
+    let product = products::get_for_change(&state.db, user.actor(), id).await?;
     let form = ProductForm::from_product(&product);
     edit_page(page, &state.templates, &product, &form, None, None)
 }
@@ -152,7 +157,7 @@ async fn edit(
 #[tracing::instrument(skip_all, fields(id))]
 async fn update(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     page: Page,
     Path(id): Path<i64>,
     Form(form): Form<ProductForm>,
@@ -162,12 +167,12 @@ async fn update(
         Ok(parsed) => parsed,
         Err(errors) => {
             // Only a re-rendered form needs the product; a save reads it inside its transaction.
-            let product = products::get(&state.db, id).await?;
+            let product = products::get_for_change(&state.db, user.actor(), id).await?;
             let page = edit_page(page, &state.templates, &product, &form, Some(&errors), None)?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    match products::update(&state.db, id, version, new.into()).await {
+    match products::update(&state.db, user.actor(), id, version, new.into()).await {
         Ok(product) => {
             flash(
                 page.session(),
@@ -199,11 +204,11 @@ async fn update(
 
 async fn confirm_delete(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     page: Page,
     Path(id): Path<i64>,
 ) -> Result<Html<String>> {
-    let product = products::get(&state.db, id).await?;
+    let product = products::get_for_change(&state.db, user.actor(), id).await?;
     delete_page(page, &state.templates, &product, false)
 }
 
@@ -216,13 +221,13 @@ struct DeleteForm {
 #[tracing::instrument(skip_all, fields(id))]
 async fn destroy(
     State(state): State<AppState>,
-    _: RequireUser,
+    RequireUser(user): RequireUser,
     page: Page,
     Path(id): Path<i64>,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response> {
     let version = form.version.trim().parse::<i32>().ok();
-    match super::delete_with_files(&state, id, version).await {
+    match super::delete_with_files(&state, user.actor(), id, version).await {
         Ok(()) => {
             flash(page.session(), "success", "Product deleted.").await?;
             Ok(Redirect::to("/products").into_response())
