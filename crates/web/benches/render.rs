@@ -28,6 +28,7 @@ fn products() -> Vec<Product> {
             version: 1,
             created_at: at,
             updated_at: at,
+            created_by: Some(1),
         })
         .collect()
 }
