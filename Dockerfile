@@ -1,35 +1,29 @@
-# syntax=docker/dockerfile:1
 # Multi-stage build: compile in the Rust image, run in a slim Debian with only the binary,
 # the templates and the static files. Migrations are Rust code compiled into the binary.
 
 ARG RUST_VERSION=1.95
 
+# 1. The recipe: every manifest, and an empty stand-in for every target's source, worked out
+#    from `cargo metadata` (docker/skeleton.sh), so a crate, bench or binary added to the
+#    workspace needs no change here. This stage re-runs on any change, but its output changes only
+#    with a manifest or Cargo.lock, and so does everything built from it below.
+FROM rust:${RUST_VERSION}-slim-bookworm AS recipe
+WORKDIR /src
+COPY . .
+RUN sh docker/skeleton.sh /skeleton
+
+# 2. Dependencies only, from the recipe: cached until a manifest or Cargo.lock changes.
 FROM rust:${RUST_VERSION}-slim-bookworm AS build
 WORKDIR /src
+COPY --from=recipe /skeleton/ ./
+RUN cargo build --release --locked -p app
 
-# 1. Dependencies only. This layer is rebuilt when a manifest or Cargo.lock changes, not when
-#    our code does: every crate gets an empty stand-in source file.
+# 3. Our code. The stand-ins are older than nothing: touch the real sources so cargo rebuilds them.
 COPY Cargo.toml Cargo.lock ./
-COPY crates/app/Cargo.toml crates/app/
-COPY crates/web/Cargo.toml crates/web/
-COPY crates/db/Cargo.toml crates/db/
-COPY crates/jobs/Cargo.toml crates/jobs/
-COPY crates/api-client/Cargo.toml crates/api-client/
-COPY crates/offload/Cargo.toml crates/offload/
-COPY migrations/Cargo.toml migrations/
-COPY bench/Cargo.toml bench/
-RUN for dir in crates/app crates/web crates/db crates/jobs crates/api-client crates/offload migrations bench; do \
-        mkdir -p "$dir/src" && touch "$dir/src/lib.rs"; \
-    done \
-    && echo 'fn main() {}' > crates/app/src/main.rs \
-    && cargo build --release --locked -p app \
-    && rm -rf crates migrations bench
-
-# 2. Our code. (bench/ is a workspace member cargo must see, though the image does not build it.)
 COPY crates crates
 COPY migrations migrations
 COPY bench bench
-RUN find crates migrations -name '*.rs' -exec touch {} + \
+RUN find crates migrations bench -name '*.rs' -exec touch {} + \
     && cargo build --release --locked -p app \
     && cp target/release/app /usr/local/bin/app
 
