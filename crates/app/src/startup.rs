@@ -64,6 +64,8 @@ impl Application {
             templates,
             api,
             offload,
+            passwords: offload::Offload::dedicated("password-hash", config.web.password_hashers)
+                .context("starting the password-hashing threads")?,
             jobs: queue.clone(),
             exports_dir: config.jobs.exports_dir(),
             hub: hub.clone(),

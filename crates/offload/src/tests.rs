@@ -120,3 +120,63 @@ async fn a_panicking_job_is_an_error_and_frees_its_slot() {
     assert!(matches!(panicked, Err(Error::Panicked { job: "explodes" })));
     assert_eq!(next.unwrap(), 7);
 }
+
+#[test]
+fn a_dedicated_bridge_runs_every_job_on_its_own_threads_at_most_that_many_at_once() {
+    let (names, most) = on_one_runtime_thread(async {
+        let offload = Offload::dedicated("hash", 2).unwrap();
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (release, released) = mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let jobs: Vec<_> = (0..6)
+            .map(|_| {
+                let (offload, running, most, released) = (
+                    offload.clone(),
+                    Arc::clone(&running),
+                    Arc::clone(&most),
+                    Arc::clone(&released),
+                );
+                tokio::spawn(async move {
+                    offload
+                        .run("counted", move || {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            released.lock().unwrap().recv().unwrap();
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            std::thread::current().name().unwrap_or_default().to_owned()
+                        })
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for _ in 0..6 {
+            release.send(()).unwrap();
+        }
+        let mut names = Vec::new();
+        for job in jobs {
+            names.push(job.await.unwrap());
+        }
+        (names, most.load(Ordering::SeqCst))
+    });
+
+    assert!(most <= 2, "{most} jobs ran at once");
+    assert!(
+        names.iter().all(|n| n == "hash-0" || n == "hash-1"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn a_panic_on_a_dedicated_thread_is_an_error_and_the_thread_goes_on() {
+    let (panicked, after) = on_one_runtime_thread(async {
+        let offload = Offload::dedicated("one", 1).unwrap();
+        let panicked = offload.run("boom", || panic!("in the job")).await;
+        let after = offload.run("after", || 7).await;
+        (panicked, after)
+    });
+
+    assert!(matches!(panicked, Err(Error::Panicked { job: "boom" })));
+    assert_eq!(after.unwrap(), 7);
+}

@@ -18,6 +18,8 @@ pub struct WebConfig {
     pub chat: ChatConfig,
     pub uploads: UploadConfig,
     pub server: ServerConfig,
+    /// Threads that hash passwords; each keeps 19 MiB of Argon2 memory (see `auth::password`).
+    pub password_hashers: usize,
 }
 
 /// What the server allows a connection (see `crate::server`).
@@ -148,6 +150,7 @@ impl Default for WebConfig {
             chat: ChatConfig::default(),
             uploads: UploadConfig::under(std::path::Path::new("data")),
             server: ServerConfig::default(),
+            password_hashers: default_password_hashers(),
         }
     }
 }
@@ -203,6 +206,11 @@ fn host_name(host: &str) -> &str {
         return host.split_inclusive(']').next().unwrap_or(host);
     }
     host.rsplit_once(':').map_or(host, |(name, _)| name)
+}
+
+/// Half the cores, at least one: sign-ins can never take every core from the requests.
+fn default_password_hashers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 #[cfg(test)]

@@ -32,6 +32,9 @@ pub struct Parts {
     pub api: ApiClients,
     /// The blocking-code bridge: CPU-heavy work goes through it, never on the runtime.
     pub offload: offload::Offload,
+    /// Password hashing's own bridge: a few threads that keep their Argon2 memory (see
+    /// `auth::password`).
+    pub passwords: offload::Offload,
     /// The job queue: handlers enqueue, in their own transaction when they have one.
     pub jobs: jobs::Queue,
     /// Where export jobs write their files.

@@ -51,6 +51,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
         templates,
         api: ApiClients::new(&ApiClientConfig::default()).unwrap(),
         offload: offload::Offload::new(1),
+        passwords: offload::Offload::new(1),
         jobs: jobs::Queue::new(db.clone()),
         exports_dir: PathBuf::from("data/exports"),
         hub: db::Hub::new(db.clone(), 16),

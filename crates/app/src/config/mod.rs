@@ -72,6 +72,7 @@ pub const VARIABLES: &[&str] = &[
     "APP_AUTH_RATE_LIMIT",
     "APP_AUTH_RATE_WINDOW_SECS",
     "APP_AUTH_LOCKOUT_MAX_SECS",
+    "APP_PASSWORD_HASHERS",
     "APP_CHAT_MAX_MESSAGE_BYTES",
     "APP_CHAT_BUFFER",
     "APP_CHAT_RATE_LIMIT",
@@ -255,6 +256,11 @@ impl Config {
             chat: realtime::read_chat(&mut r),
             uploads: defaults.uploads,
             server: server::read(&mut r),
+            password_hashers: r.parse(
+                "APP_PASSWORD_HASHERS",
+                defaults.password_hashers,
+                parse_positive,
+            ),
         };
 
         let mut db = DbConfig::new(
@@ -378,6 +384,10 @@ impl Config {
             ),
         ];
         rows.extend(server::describe(&self.web.server));
+        rows.push((
+            "APP_PASSWORD_HASHERS",
+            self.web.password_hashers.to_string(),
+        ));
         rows.extend(security::describe(&self.web.security));
         rows.extend(self.jobs.describe());
         rows.extend(realtime::describe(&self.web.chat, &self.web.uploads));

@@ -84,7 +84,7 @@ async fn sign_up(
     let (Ok(email), Ok(password)) = (email, password) else {
         return Err(Refused::Fields(errors));
     };
-    let hash = password::hash(&state.offload, password).await?;
+    let hash = password::hash(&state.passwords, password).await?;
     let txn = db::begin_write(&state.db).await?;
     match users::create(&txn, &email, &hash, false).await {
         Ok(user) => {
@@ -142,7 +142,7 @@ async fn log_in(
         Err(_) => None,
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = password::verify(&state.offload, stored, Password::attempt(password)).await?;
+    let verified = password::verify(&state.passwords, stored, Password::attempt(password)).await?;
     let user = match (user, verified) {
         (Some(user), Verified::Yes | Verified::YesRehash) => user,
         _ => {
@@ -152,7 +152,7 @@ async fn log_in(
     };
     if verified == Verified::YesRehash {
         // The password is at hand only now: store a hash with today's parameters.
-        let hash = password::hash(&state.offload, Password::attempt(password)).await?;
+        let hash = password::hash(&state.passwords, Password::attempt(password)).await?;
         users::set_password_hash(&state.db, user.id, &hash).await?;
         tracing::info!(user_id = user.id, "password hash upgraded");
     }
@@ -175,7 +175,7 @@ async fn change_password(
     let new = Password::new(new).map_err(|m| errors.add("new_password", m));
     let user = users::get(&state.db, user_id).await?;
     let verified = password::verify(
-        &state.offload,
+        &state.passwords,
         Some(user.password_hash),
         Password::attempt(current),
     )
@@ -189,7 +189,7 @@ async fn change_password(
     if !errors.is_empty() {
         return Err(Refused::Fields(errors));
     }
-    let hash = password::hash(&state.offload, new).await?;
+    let hash = password::hash(&state.passwords, new).await?;
     // Whoever knew the old password may hold a session or have made a token: the new password,
     // the end of the other sessions and of every API token commit together.
     let keep = session.id().map(|id| id.to_string());
