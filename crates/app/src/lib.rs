@@ -16,5 +16,7 @@ pub use config::{Config, Environment};
 pub use startup::{Application, install_crypto_provider, shutdown_signal};
 
 /// Hub messages a subscriber may fall behind by before it is told it lagged (a chat connection
-/// has its own, smaller, outbound buffer on top: `APP_CHAT_BUFFER`).
-pub const HUB_CAPACITY: usize = 1024;
+/// has its own, smaller, outbound buffer on top: `APP_CHAT_BUFFER`). Each topic with a
+/// subscriber holds this many slots (tokio's broadcast allocates them up front, ~40 bytes each),
+/// and anyone can open a chat room: 1,024 made each room cost 40 KB.
+pub const HUB_CAPACITY: usize = 128;

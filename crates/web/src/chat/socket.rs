@@ -35,6 +35,9 @@ enum End {
     Shutdown,
 }
 
+/// Every `.await` of a slow path below is boxed: an idle connection's task is as big as its
+/// largest state, and the database calls' futures are kilobytes each. Boxed, they cost only
+/// while they run; the idle loop stays a few hundred bytes (see the bench's WebSocket row).
 pub(crate) async fn run(
     socket: WebSocket,
     state: AppState,
@@ -45,13 +48,13 @@ pub(crate) async fn run(
     let config = state.config.chat.clone();
     let name = user.as_ref().map(room::display_name);
     // Subscribed before the history is read, so no message falls between the two.
-    let mut events = state.hub.subscribe(&room::topic(&room)).await;
+    let mut events = Box::pin(state.hub.subscribe(&room::topic(&room))).await;
     let (sink, mut stream) = socket.split();
     let (out, queue) = mpsc::channel::<Message>(config.outbound_buffer.max(4));
     let mut writer = tokio::spawn(write_all(sink, queue, config.idle_timeout));
 
-    room::enter(&state, &room, &connection, name.as_deref()).await;
-    let (mut end, last_seen_id) = match greet(&state, &room, name, &out).await {
+    Box::pin(room::enter(&state, &room, &connection, name.as_deref())).await;
+    let (mut end, last_seen_id) = match Box::pin(greet(&state, &room, name, &out)).await {
         Ok(last) => (None, last),
         Err(end) => (Some(end), 0),
     };
@@ -67,14 +70,14 @@ pub(crate) async fn run(
             incoming = stream.next() => match incoming {
                 Some(Ok(message)) => {
                     heard = Instant::now();
-                    on_message(&state, &room, user.as_ref(), message, &mut limiter, &out).await
+                    Box::pin(on_message(&state, &room, user.as_ref(), message, &mut limiter, &out)).await
                 }
                 // A frame over the hard limit (or broken framing): refuse it as too big.
                 Some(Err(err)) if is_capacity(&err) => Some(End::TooBig),
                 Some(Err(_)) | None => Some(End::ClientLeft),
             },
             event = events.recv() => match event {
-                Ok(payload) => match room::frame_of(&state, &payload).await {
+                Ok(payload) => match Box::pin(room::frame_of(&state, &payload)).await {
                     // History already covered it (it arrived between subscribing and reading).
                     Some(ServerFrame::Message { message }) if message.id <= last_seen_id => None,
                     Some(frame) => enqueue(&out, &frame),
@@ -87,7 +90,8 @@ pub(crate) async fn run(
                 if heard.elapsed() >= config.idle_timeout {
                     Some(End::Idle)
                 } else {
-                    if let Err(err) = db::chat::touch(&state.db, &connection, db::now()).await {
+                    let touched = Box::pin(db::chat::touch(&state.db, &connection, db::now())).await;
+                    if let Err(err) = touched {
                         tracing::warn!(error = %err, "chat presence not refreshed");
                     }
                     send(&out, Message::Ping(Default::default()))
@@ -97,9 +101,9 @@ pub(crate) async fn run(
         };
     }
     let end = end.unwrap_or(End::ClientLeft);
-    finish(end, out, writer).await;
+    Box::pin(finish(end, out, writer)).await;
     drop(events);
-    room::leave(&state, &room, &connection).await;
+    Box::pin(room::leave(&state, &room, &connection)).await;
     tracing::debug!(?end, %room, "chat connection closed");
 }
 
