@@ -4,7 +4,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::{jobs::JobsResult, upload::UploadResult, wrk::Outcome};
+use crate::{
+    jobs::JobsResult,
+    memory::{LoginMemory, SocketMemory},
+    upload::UploadResult,
+    wrk::Outcome,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -51,6 +56,10 @@ pub struct Round {
     pub jobs: Option<JobsResult>,
     /// The 200 MB upload row, when it ran.
     pub upload: Option<UploadResult>,
+    /// The sign-in memory row, when it ran.
+    pub logins: Option<LoginMemory>,
+    /// The idle WebSocket memory row, when it ran.
+    pub sockets: Option<SocketMemory>,
     pub budgets: Vec<Budget>,
 }
 
@@ -141,6 +150,25 @@ impl Round {
                 target: "< 20 MB".into(),
                 actual: format!("{:.1} MB", upload.rss_growth_mb),
                 pass: upload.rss_growth_mb < 20.0,
+            });
+        }
+        if let Some(logins) = &self.logins {
+            budgets.push(Budget {
+                name: format!(
+                    "{} sign-ins at {} at once: server RSS after",
+                    logins.logins, logins.concurrency
+                ),
+                target: "≤ 64 MB".into(),
+                actual: format!("{:.1} MB", logins.rss_after_mb),
+                pass: logins.rss_after_mb <= 64.0 && logins.unexpected == 0,
+            });
+        }
+        if let Some(sockets) = &self.sockets {
+            budgets.push(Budget {
+                name: format!("{} idle WebSockets: memory each", sockets.sockets),
+                target: "≤ 16 KB".into(),
+                actual: format!("{:.1} KB", sockets.kb_per_socket),
+                pass: sockets.kb_per_socket <= 16.0,
             });
         }
         let errors: u64 = self.rows.iter().map(|r| r.outcome.errors()).sum();
@@ -242,6 +270,35 @@ impl Round {
                 upload.rss_before_mb,
                 upload.rss_peak_mb,
                 upload.rss_growth_mb
+            );
+        }
+        if let Some(logins) = &self.logins {
+            let _ = writeln!(
+                out,
+                "Sign-ins: {} for unknown addresses, {} at once, in {:.2} s ({} unexpected answers); \
+                 server RSS {:.1} MB before, peak {:.1} MB, {:.1} MB after\n",
+                logins.logins,
+                logins.concurrency,
+                logins.seconds,
+                logins.unexpected,
+                logins.rss_before_mb,
+                logins.rss_peak_mb,
+                logins.rss_after_mb
+            );
+        }
+        if let Some(sockets) = &self.sockets {
+            let _ = writeln!(
+                out,
+                "Idle WebSockets: {} chat connections ({} a room); server RSS {:.1} MB before, {:.1} MB \
+                 with them open ({:.1} KB each), {:.1} MB after they closed, {:.1} MB with as many \
+                 open again\n",
+                sockets.sockets,
+                sockets.per_room,
+                sockets.rss_before_mb,
+                sockets.rss_open_mb,
+                sockets.kb_per_socket,
+                sockets.rss_after_close_mb,
+                sockets.rss_second_wave_mb
             );
         }
         out.push_str("| Budget | Target | Actual | |\n|---|---|---|---|\n");

@@ -1,7 +1,7 @@
-//! The upload row of `just bench`: one 200 MB image upload (a PNG signature, then zeros) through
-//! `POST /api/products/{id}/image` on an app started for it with the size limit raised, and the
-//! server's resident memory before and during it. Streamed to disk, the upload should cost the
-//! server a few buffers, not the file's size.
+//! The upload row of `just bench`: one 200 MB image upload (a PNG header declaring 1000×1000
+//! pixels, then one image-data chunk of zeros) through `POST /api/products/{id}/image` on an app
+//! started for it with the size limit raised, and the server's resident memory before and during
+//! it. Streamed to disk, the upload should cost the server a few buffers, not the file's size.
 
 use std::{
     io::{Read, Write},
@@ -32,6 +32,38 @@ pub struct UploadResult {
 }
 
 const BOUNDARY: &str = "bench-upload-boundary-7d1f";
+
+/// A PNG's signature, its IHDR chunk (1000×1000, RGB) and the start of an IDAT chunk that runs
+/// to the end of a `bytes`-byte file: what the upload reads to learn the image's size.
+fn png_header(bytes: u64) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&1000u32.to_be_bytes());
+    ihdr.extend_from_slice(&1000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    let idat_len = bytes.saturating_sub(png.len() as u64 + 8);
+    png.extend_from_slice(&u32::try_from(idat_len).unwrap_or(u32::MAX).to_be_bytes());
+    png.extend_from_slice(b"IDAT");
+    png
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
 const CHUNK: usize = 256 * 1024;
 
 /// The row: a fresh app (no in-process worker, so only the upload runs) with the size limit
@@ -86,16 +118,13 @@ pub fn run(
          Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n\
          Content-Length: {length}\r\nConnection: close\r\n\r\n{head}"
     )?;
-    let mut chunk = vec![0u8; CHUNK];
-    chunk[..8].copy_from_slice(b"\x89PNG\r\n\x1a\n");
-    let mut left = bytes;
+    let header = png_header(bytes);
+    stream.write_all(&header)?;
+    let chunk = vec![0u8; CHUNK];
+    let mut left = bytes - header.len() as u64;
     while left > 0 {
         let n = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
         stream.write_all(&chunk[..n])?;
-        if left == bytes {
-            // Only the first chunk starts with the signature.
-            chunk[..8].fill(0);
-        }
         left -= n as u64;
     }
     stream.write_all(tail.as_bytes())?;

@@ -64,6 +64,12 @@ struct Args {
     /// Runners (workers) in the jobs row.
     #[arg(long, default_value_t = 2)]
     job_workers: usize,
+    /// Idle WebSockets the memory row holds open.
+    #[arg(long, default_value_t = 5_000)]
+    sockets: usize,
+    /// Of those, how many share a chat room (1: a room each, the most a client can cost).
+    #[arg(long, default_value_t = 10)]
+    sockets_per_room: usize,
     /// Where the release binaries are.
     #[arg(long, default_value = "target/release")]
     bin_dir: PathBuf,
@@ -79,6 +85,10 @@ const FAN_OUT: &str = "GET /api/todos/summary?ids=1,2,3";
 const JOBS_ROW: &str = "jobs: no-op, enqueue to done";
 /// The name `--only` matches for the upload row.
 const UPLOAD_ROW: &str = "upload: 200 MB image, server memory";
+/// The name `--only` matches for the sign-in memory row.
+const LOGIN_ROW: &str = "memory: 200 sign-ins, 32 at once";
+/// The name `--only` matches for the idle WebSocket row.
+const SOCKETS_ROW: &str = "memory: idle WebSockets";
 
 struct Plan {
     seconds: u64,
@@ -288,6 +298,23 @@ fn run_round(
     } else {
         None
     };
+    let logins = if wants(LOGIN_ROW) {
+        eprintln!("== {backend}: {LOGIN_ROW}");
+        Some(bench::memory::login_row(&env, &app_bin)?)
+    } else {
+        None
+    };
+    let sockets = if wants(SOCKETS_ROW) {
+        eprintln!("== {backend}: {SOCKETS_ROW}");
+        Some(bench::memory::socket_row(
+            &env,
+            &app_bin,
+            args.sockets,
+            args.sockets_per_room,
+        )?)
+    } else {
+        None
+    };
 
     let mut round = Round {
         backend: backend.to_owned(),
@@ -309,6 +336,8 @@ fn run_round(
         rows,
         jobs,
         upload,
+        logins,
+        sockets,
         budgets: Vec::new(),
     };
     round.check_budgets();
