@@ -19,6 +19,27 @@ async fn connect(app: &TestApp) -> TcpStream {
     TcpStream::connect(address).await.expect("connected")
 }
 
+/// A connection that sent half of its first request and stalls, which the server has surely
+/// accepted: a request on a second connection has been answered since (connections are accepted
+/// in the order they arrive).
+async fn stalled(address: &str) -> TcpStream {
+    let address = address.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut later = TcpStream::connect(address).await.unwrap();
+    later
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    later.read_to_end(&mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    stream
+}
+
 /// Reads until the server closes the connection; returns what it sent.
 async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
     let mut received = Vec::new();
@@ -178,11 +199,7 @@ async fn shutdown_is_not_held_off_by_open_connections_streams_or_sockets() {
         ("APP_JOBS_IN_PROCESS", "false"),
     ])
     .await;
-    let mut half_sent = connect(&app).await;
-    half_sent
-        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
-        .await
-        .unwrap();
+    let mut half_sent = stalled(&app.address).await;
     let queue = jobs::Queue::new(app.db.clone());
     let job = queue
         .enqueue(&app.db, &jobs::kinds::ExportProducts {})
@@ -229,13 +246,7 @@ async fn sigterm_stops_app_serve_despite_a_stalled_client() {
             ("RUST_LOG", "info"),
         ],
     );
-    let mut stalled = TcpStream::connect(server.address.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    stalled
-        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
-        .await
-        .unwrap();
+    let _stalled = stalled(&server.address).await;
 
     server.terminate();
     let (status, log) = server.wait(PATIENCE).await;

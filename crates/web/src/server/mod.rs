@@ -8,7 +8,8 @@
 //!   opens or its previous response ends (hyper's timer; it also closes idle kept-alive
 //!   connections), and fit in `max_header_bytes` and `max_headers` (431 otherwise);
 //! - a connection with no request in flight for `idle_timeout` is closed (this is what bounds
-//!   an idle HTTP/2 connection, whose client may keep it busy with pings);
+//!   an idle HTTP/2 connection, whose client may keep it busy with pings); one sweeper task
+//!   watches every connection, so a connection's own task runs no timer of its own;
 //! - on shutdown the listener closes, every connection is asked to close once its request is
 //!   answered, event streams and WebSockets end themselves ([`Shutdown`]), and all of that gets
 //!   `drain_timeout`; whatever is still open then is cut off.
@@ -17,6 +18,7 @@
 //! `middleware`).
 
 mod connection;
+mod watch;
 
 use std::{future::Future, io, sync::Arc, time::Duration};
 
@@ -28,6 +30,11 @@ use hyper_util::{
 use tokio::net::TcpListener;
 
 use crate::{ServerConfig, Shutdown};
+
+/// hyper's defaults for HTTP/1.1: header fields per request, and the read buffer (which the
+/// request line and headers must fit in).
+const HYPER_MAX_HEADERS: usize = 100;
+const HYPER_MAX_BUF_SIZE: usize = 8192 + 4096 * 100;
 
 /// How long tasks that were cut off at the drain deadline get to notice it.
 const CUT_OFF_GRACE: Duration = Duration::from_secs(5);
@@ -41,10 +48,16 @@ pub async fn serve(
     signal: impl Future<Output = ()>,
 ) {
     let builder = Arc::new(builder(config));
-    let limits = connection::Limits {
+    let registry = Arc::new(watch::Registry::default());
+    let limits = watch::Limits {
         idle_timeout: config.idle_timeout,
         close_grace: config.header_read_timeout,
     };
+    let sweeper = tokio::spawn(watch::sweep(
+        Arc::clone(&registry),
+        limits,
+        shutdown.clone(),
+    ));
     let mut signal = std::pin::pin!(signal);
     loop {
         let accepted = tokio::select! {
@@ -61,8 +74,7 @@ pub async fn serve(
                     remote,
                     router.clone(),
                     Arc::clone(&builder),
-                    limits,
-                    shutdown.clone(),
+                    registry.watch(),
                 ));
             }
             // The client gave up before we took its connection: nothing to do.
@@ -79,21 +91,31 @@ pub async fn serve(
     }
     drop(listener);
     drain(&shutdown, config.drain_timeout).await;
+    sweeper.abort();
 }
 
 fn builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
+    let mut http1 = builder.http1();
+    http1
         .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout)
-        .max_headers(config.max_headers)
-        // The request line and headers must fit in the read buffer; hyper's minimum is 8 KiB.
-        .max_buf_size(config.max_header_bytes.max(8 * 1024));
+        .header_read_timeout(config.header_read_timeout);
+    // Set only when it differs from hyper's own default (100): set at all, hyper initialises a
+    // header array of that size for every request (~1,000 instructions, callgrind), where its
+    // default uses an uninitialised one.
+    if config.max_headers != HYPER_MAX_HEADERS {
+        http1.max_headers(config.max_headers);
+    }
+    // The request line and headers must fit in the read buffer; hyper's minimum is 8 KiB.
+    if config.max_header_bytes != HYPER_MAX_BUF_SIZE {
+        http1.max_buf_size(config.max_header_bytes.max(8 * 1024));
+    }
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(config.max_header_bytes).unwrap_or(u32::MAX));
+        .max_header_list_size(u32::try_from(config.max_header_bytes).unwrap_or(u32::MAX))
+        // WebSockets over HTTP/2 (RFC 8441), as `axum::serve` allows them.
+        .enable_connect_protocol();
     builder
 }
 
