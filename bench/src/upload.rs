@@ -43,27 +43,13 @@ fn png_header(bytes: u64) -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     png.extend_from_slice(&13u32.to_be_bytes());
     png.extend_from_slice(&ihdr);
-    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    png.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
     let idat_len = bytes.saturating_sub(png.len() as u64 + 8);
     png.extend_from_slice(&u32::try_from(idat_len).unwrap_or(u32::MAX).to_be_bytes());
     png.extend_from_slice(b"IDAT");
     png
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for byte in bytes {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
 const CHUNK: usize = 256 * 1024;
 
 /// The row: a fresh app (no in-process worker, so only the upload runs) with the size limit

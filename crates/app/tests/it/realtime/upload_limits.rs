@@ -35,25 +35,22 @@ fn declared_png(width: u32, height: u32) -> Vec<u8> {
         let start = png.len();
         png.extend_from_slice(kind);
         png.extend_from_slice(data);
-        let crc = crc32(&png[start..]);
+        let crc = crc32fast::hash(&png[start..]);
         png.extend_from_slice(&crc.to_be_bytes());
     }
     png
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for byte in bytes {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+async fn thumbnail_jobs(app: &crate::helpers::TestApp) -> Vec<jobs::JobRecord> {
+    let filter = jobs::ListFilter {
+        states: Vec::new(),
+        kind: Some("make_thumbnail".into()),
+        limit: 10,
+    };
+    jobs::Queue::new(app.db.clone())
+        .list(&filter)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -89,14 +86,7 @@ async fn an_image_declaring_more_pixels_than_the_budget_is_refused_and_nothing_i
     assert!(page.contains("40 megapixels"), "the page says why");
 
     assert_eq!(stored_files(dir.path()), Vec::<String>::new());
-    let thumbnails = jobs::Queue::new(app.db.clone())
-        .list(&jobs::ListFilter {
-            states: Vec::new(),
-            kind: Some("make_thumbnail".into()),
-            limit: 10,
-        })
-        .await
-        .unwrap();
+    let thumbnails = thumbnail_jobs(&app).await;
     assert!(thumbnails.is_empty(), "no thumbnail job: {thumbnails:?}");
 }
 
@@ -179,14 +169,7 @@ async fn the_thumbnail_job_of_a_replaced_image_finishes_quietly() {
     );
     runner.unwrap().run_until_empty().await.unwrap();
 
-    let thumbnails = jobs::Queue::new(app.db.clone())
-        .list(&jobs::ListFilter {
-            states: Vec::new(),
-            kind: Some("make_thumbnail".into()),
-            limit: 10,
-        })
-        .await
-        .unwrap();
+    let thumbnails = thumbnail_jobs(&app).await;
     assert_eq!(thumbnails.len(), 2);
     for job in &thumbnails {
         assert_eq!(
