@@ -12,6 +12,7 @@ mod m20261121_000003_create_jobs;
 mod m20261121_000004_create_users;
 mod m20261121_000005_create_realtime;
 mod m20261128_000006_add_owners;
+mod m20261129_000007_add_list_indexes;
 
 /// Every migration of the app, oldest first.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_users::Migration),
             Box::new(m20261121_000005_create_realtime::Migration),
             Box::new(m20261128_000006_add_owners::Migration),
+            Box::new(m20261129_000007_add_list_indexes::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ mod connect;
 pub mod entities;
 mod error;
 mod hub;
+pub mod list;
 pub mod product_images;
 pub mod products;
 pub mod rate_limits;
@@ -39,14 +40,4 @@ pub use validation::{FieldError, FieldErrors};
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
-}
-
-/// A window into an ordered list: the rows and where they sit in the whole.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// How many rows the whole list has.
-    pub total: u64,
-    pub limit: u64,
-    pub offset: u64,
 }

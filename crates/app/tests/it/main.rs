@@ -22,6 +22,7 @@ mod middleware;
 mod migrations;
 mod products_api;
 mod products_bad_input;
+mod products_list;
 mod products_pages;
 mod products_stats;
 mod realtime;

@@ -3,7 +3,7 @@
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
-use crate::helpers::{TestApp, html, problem, spawn_app};
+use crate::helpers::{TestApp, problem, spawn_app};
 
 async fn post_raw(
     app: &TestApp,
@@ -164,21 +164,6 @@ async fn limits_out_of_range_or_not_numbers_are_400() {
         body["detail"],
         "`limit` must be between 1 and 100 (got 101)."
     );
-}
-
-#[tokio::test]
-async fn a_page_number_past_what_the_database_can_count_is_400_not_a_panic() {
-    let app = spawn_app().await;
-
-    for page in [
-        "9223372036854775807",
-        "18446744073709551615",
-        "461168601842738792",
-    ] {
-        let response = app.get(&format!("/products?page={page}")).await;
-        let page = html(response, StatusCode::BAD_REQUEST).await;
-        assert!(page.contains("page numbers go up to"), "{page}");
-    }
 }
 
 #[tokio::test]

@@ -38,41 +38,6 @@ async fn the_home_page_links_to_every_part() {
 }
 
 #[tokio::test]
-async fn the_list_shows_twenty_products_a_page_in_a_table() {
-    let app = spawn_app().await;
-    db::products::seed_demo(&app.db, 25).await.unwrap();
-
-    let first = html(app.get("/products").await, StatusCode::OK).await;
-    let second = html(app.get("/products?page=2").await, StatusCode::OK).await;
-
-    let rows = |page: &str| page.matches("<tr>").count() - 1; // minus the header row
-    assert!(first.contains("<table"));
-    assert_eq!(rows(&first), 20);
-    assert!(first.contains("Page 1 of 2"));
-    assert!(first.contains("href=\"/products?page=2\""));
-    assert_eq!(rows(&second), 5);
-    assert!(second.contains("Demo product 00025"));
-}
-
-#[tokio::test]
-async fn bad_and_missing_pages_get_styled_error_pages() {
-    let app = spawn_app().await;
-
-    let past_the_end = html(app.get("/products?page=9").await, StatusCode::NOT_FOUND).await;
-    let zero = html(app.get("/products?page=0").await, StatusCode::BAD_REQUEST).await;
-    let word = html(app.get("/products?page=abc").await, StatusCode::BAD_REQUEST).await;
-
-    assert!(past_the_end.contains("There is no page 9"));
-    assert!(zero.contains("Pages are numbered from 1"));
-    for page in [&past_the_end, &zero, &word] {
-        assert!(
-            page.contains("/static/app.css"),
-            "error pages use the layout"
-        );
-    }
-}
-
-#[tokio::test]
 async fn the_detail_page_shows_the_product_and_unknown_ids_get_a_404_page() {
     let app = spawn_app().await;
     let id = product_id(&app, "Oolong").await;

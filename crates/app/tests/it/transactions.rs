@@ -130,7 +130,10 @@ async fn seeded_products_have_their_audit_rows() {
         1200,
         "one per product, none for the second run"
     );
-    let first = products::list(&app.db, 1, 0).await.unwrap().items.remove(0);
+    let first = products::batch_after(&app.db, 0, 1)
+        .await
+        .unwrap()
+        .remove(0);
     let row = audited.iter().find(|r| r.entity_id == first.id).unwrap();
     let changes: Value = serde_json::from_str(&row.changes).unwrap();
     assert_eq!(changes["name"], first.name.as_str());

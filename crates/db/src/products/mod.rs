@@ -11,14 +11,15 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
-    Actor, Error, FieldErrors, Page, Result, Writer, audit,
-    entities::product::{self, Column, Entity as Products},
+    Actor, Error, FieldErrors, Result, Writer, audit,
+    entities::product::{self, Entity as Products},
+    list::{self, Order, Position, Slice},
 };
 
 mod stats;
 
-pub use crate::entities::product::Model as Product;
-pub use stats::{Bucket, HISTOGRAM_BUCKETS, PriceStats, all_prices};
+pub use crate::entities::product::{Column, Model as Product};
+pub use stats::{Bucket, HISTOGRAM_BUCKETS, PriceStats, price_stats};
 
 /// The table, as recorded in `audit_log`.
 const TABLE: &str = "products";
@@ -128,29 +129,49 @@ impl From<NewProduct> for ProductChanges {
     }
 }
 
-/// The largest `offset` a list accepts (the databases count rows in signed 64 bits).
-pub const MAX_OFFSET: u64 = i64::MAX as u64;
+/// The orders the product lists offer, the default first. Each but the id orders has an index
+/// on `(column, id)` (migration `m20261129_000007_add_list_indexes`).
+pub const ORDERS: [Order<Column>; 6] = [
+    Order {
+        name: "-id",
+        key: None,
+        descending: true,
+    },
+    Order {
+        name: "id",
+        key: None,
+        descending: false,
+    },
+    Order {
+        name: "name",
+        key: Some(Column::Name),
+        descending: false,
+    },
+    Order {
+        name: "-name",
+        key: Some(Column::Name),
+        descending: true,
+    },
+    Order {
+        name: "price_cents",
+        key: Some(Column::PriceCents),
+        descending: false,
+    },
+    Order {
+        name: "-price_cents",
+        key: Some(Column::PriceCents),
+        descending: true,
+    },
+];
 
-/// One page of products, ordered by id.
-pub async fn list(conn: &impl ConnectionTrait, limit: u64, offset: u64) -> Result<Page<Product>> {
-    if offset > MAX_OFFSET || limit > MAX_OFFSET {
-        let mut errors = FieldErrors::new();
-        errors.add("offset", format!("must be at most {MAX_OFFSET}"));
-        return Err(Error::Invalid(errors));
-    }
-    let items = Products::find()
-        .order_by_asc(Column::Id)
-        .limit(limit)
-        .offset(offset)
-        .all(conn)
-        .await?;
-    let total = Products::find().count(conn).await?;
-    Ok(Page {
-        items,
-        total,
-        limit,
-        offset,
-    })
+/// A page of products: `limit` of them in `order`, at `position` (see [`crate::list`]).
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    order: Order<Column>,
+    limit: u64,
+    position: &Position,
+) -> Result<Slice<Product>> {
+    list::page(conn, Products::find(), order, Column::Id, limit, position).await
 }
 
 /// Every product, ordered by id (for exports: read once, then work without the database).

@@ -170,10 +170,9 @@ async fn a_product_without_an_owner_is_changed_by_administrators_only() {
     let app = spawn_app().await;
     let member = member(&app, "m@example.com").await;
     db::products::seed_demo(&app.db, 1).await.unwrap();
-    let seeded = db::products::list(&app.db, 1, 0)
+    let seeded = db::products::batch_after(&app.db, 0, 1)
         .await
         .unwrap()
-        .items
         .remove(0);
     assert_eq!(seeded.created_by, None);
     let path = format!("/api/products/{}", seeded.id);

@@ -10,19 +10,23 @@ use axum::{
     routing::get,
 };
 use db::{
-    DatabaseConnection, Page,
+    DatabaseConnection,
     products::{self, NewProduct, Product, ProductChanges},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::{
     AppState, Error, Result,
     auth::RequireUser,
     extract::{Json, Path, Query},
+    listing::{self, Limits, ListQuery},
 };
 
-pub(super) const DEFAULT_LIMIT: u64 = 20;
-pub(super) const MAX_LIMIT: u64 = 100;
+/// The API list's page size: 20 unless asked, at most 100.
+pub(super) const LIMITS: Limits = Limits {
+    default: 20,
+    max: 100,
+};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -33,42 +37,17 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListParams {
-    limit: Option<u64>,
-    offset: Option<u64>,
-}
-
-#[derive(Debug, Serialize)]
-struct ProductList {
-    #[serde(flatten)]
-    page: Page<Product>,
-    /// The `offset` of the next page, `null` on the last one.
-    next_offset: Option<u64>,
-}
-
+/// `GET /api/products?limit=&sort=&after=|before=`: one page, newest first unless `sort` says
+/// otherwise (`products::ORDERS`).
 async fn list(
     State(db): State<DatabaseConnection>,
-    Query(params): Query<ListParams>,
-) -> Result<Json<ProductList>> {
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "`limit` must be between 1 and {MAX_LIMIT} (got {limit})."
-        )));
-    }
-    let offset = params.offset.unwrap_or(0);
-    if offset > products::MAX_OFFSET {
-        return Err(Error::BadRequest(format!(
-            "`offset` must be at most {} (got {offset}).",
-            products::MAX_OFFSET
-        )));
-    }
-    let page = products::list(&db, limit, offset).await?;
-    let end = page.offset.saturating_add(page.items.len() as u64);
-    let next_offset = (end < page.total).then_some(end);
-    Ok(Json(ProductList { page, next_offset }))
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
+    let request = query.parse(&products::ORDERS, LIMITS)?;
+    let slice = products::list(&db, request.order, request.limit, &request.position)
+        .await
+        .map_err(listing::bad_request)?;
+    Ok(listing::json("/api/products", &request, slice, LIMITS))
 }
 
 async fn show(State(db): State<DatabaseConnection>, Path(id): Path<i64>) -> Result<Json<Product>> {

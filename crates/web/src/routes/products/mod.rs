@@ -7,14 +7,16 @@ mod image;
 mod pages;
 mod stats;
 
+use std::{sync::Arc, time::Duration};
+
 use axum::Router;
 use db::{
     Actor,
-    products::{self, NewProduct, Product},
+    products::{self, NewProduct, PriceStats, Product},
 };
 use jobs::kinds::ProductCreatedEmail;
 
-use crate::{AppState, Result};
+use crate::{AppState, Result, refreshed::Refreshed};
 
 /// Creates a product owned by `actor` and enqueues the notification in the same transaction:
 /// both or neither. The API and the form both create through here.
@@ -45,11 +47,19 @@ async fn delete_with_files(
     Ok(())
 }
 
+/// The price report (with the product count the list shows), computed by the database at most
+/// once a minute per process and served from memory in between.
+type Report = Arc<Refreshed<PriceStats>>;
+
+/// How old a served report may be.
+const REPORT_MAX_AGE: Duration = Duration::from_secs(60);
+
 pub(crate) fn router() -> Router<AppState> {
+    let report: Report = Refreshed::new(REPORT_MAX_AGE);
     Router::new()
         .merge(api::router())
-        .merge(pages::router())
-        .merge(stats::router())
+        .merge(pages::router(Arc::clone(&report)))
+        .merge(stats::router(report))
 }
 
 /// The routes that receive a streamed upload (see `router::build`).

@@ -2,69 +2,77 @@
 //! successful writes redirect (303) so a refresh never re-submits.
 
 use axum::{
-    Router,
+    Extension, Router,
     extract::State,
+    handler::Handler,
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
 };
-use db::{FieldErrors, products};
+use db::{FieldErrors, list::Position, products};
 use serde::Deserialize;
 
-use super::form::ProductForm;
+use super::{Report, form::ProductForm};
 use crate::{
-    AppState, Error, Result, Templates,
+    AppState, Result, Templates,
     auth::{RequireUser, session::flash},
     extract::{Form, Path, Query},
+    listing::{self, Limits, ListQuery, PageLinks},
     page::{Page, first_error_per_field},
 };
 
-const PER_PAGE: u64 = 20;
+/// The HTML list's page size.
+const PAGE_LIMITS: Limits = Limits {
+    default: 20,
+    max: 100,
+};
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(report: Report) -> Router<AppState> {
     Router::new()
-        .route("/products", get(index).post(create))
+        .route(
+            "/products",
+            get(index.layer(Extension(report))).post(create),
+        )
         .route("/products/new", get(new))
         .route("/products/{id}", get(show))
         .route("/products/{id}/edit", get(edit).post(update))
         .route("/products/{id}/delete", get(confirm_delete).post(destroy))
 }
 
+/// The list's query: unlike the API's, other parameters are ignored (a shared link may carry
+/// some), and so is `page` from the numbered pages this list once had.
 #[derive(Debug, Deserialize)]
-struct PageParams {
-    page: Option<u64>,
+struct IndexQuery {
+    sort: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
 }
 
 async fn index(
     State(state): State<AppState>,
+    Extension(report): Extension<Report>,
     mut page: Page,
-    Query(params): Query<PageParams>,
+    Query(query): Query<IndexQuery>,
 ) -> Result<Html<String>> {
-    let number = params.page.unwrap_or(1);
-    if number == 0 {
-        return Err(Error::BadRequest("Pages are numbered from 1.".into()));
-    }
-    let Some(offset) = (number - 1)
-        .checked_mul(PER_PAGE)
-        .filter(|offset| *offset <= products::MAX_OFFSET)
-    else {
-        return Err(Error::BadRequest(format!(
-            "There is no page {number}: page numbers go up to {}.",
-            products::MAX_OFFSET / PER_PAGE + 1
-        )));
+    let query = ListQuery {
+        sort: query.sort,
+        after: query.after,
+        before: query.before,
+        ..ListQuery::default()
     };
-    let list = products::list(&state.db, PER_PAGE, offset).await?;
-    let pages = list.total.div_ceil(PER_PAGE).max(1);
-    if number > pages {
-        return Err(Error::NotFound(format!(
-            "There is no page {number}: the list has {pages} page{}.",
-            if pages == 1 { "" } else { "s" }
-        )));
-    }
-    page.insert("products", &list.items);
-    page.insert("total", &list.total);
-    page.insert("page", &number);
-    page.insert("pages", &pages);
+    let request = query.parse(&products::ORDERS, PAGE_LIMITS)?;
+    let slice = products::list(&state.db, request.order, request.limit, &request.position)
+        .await
+        .map_err(listing::bad_request)?;
+    let links = PageLinks::new("/products", &request, &slice, PAGE_LIMITS.default);
+    // The count comes with the price report: never counted per request, shown once known.
+    let db = state.db.clone();
+    let counted = report.peek(move || async move { products::price_stats(&db).await });
+    page.insert("products", &slice.items);
+    page.insert("links", &links);
+    page.insert("sort", request.order.name);
+    page.insert("first_page", &matches!(request.position, Position::First));
+    page.insert("total", &counted.map(|report| report.value.count));
     page.render(&state.templates, "products/index.html")
 }
 

@@ -1,34 +1,64 @@
-//! The price report, `/api/products/stats` and `/products/stats`: fetched asynchronously,
-//! computed on the blocking bridge so a large catalogue never stalls other requests.
+//! The price report, `/api/products/stats` and `/products/stats`: computed by the database (see
+//! `db::products::price_stats`) and served from memory, at most a minute old.
 
-use axum::{Router, extract::State, response::Html, routing::get};
+use axum::{
+    Extension, Router,
+    extract::State,
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use chrono::{DateTime, Utc};
 use db::products::{self, PriceStats};
+use serde::Serialize;
 
+use super::Report;
 use crate::{AppState, Result, extract::Json, page::Page};
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(report: Report) -> Router<AppState> {
     Router::new()
         .route("/api/products/stats", get(api))
         .route("/products/stats", get(page))
+        .layer(Extension(report))
 }
 
-async fn report(state: &AppState) -> Result<PriceStats> {
-    let prices = products::all_prices(&state.db).await?;
-    let stats = state
-        .offload
-        .run("products.price_stats", move || PriceStats::compute(prices))
+/// The report as the API gives it: the figures and when they were computed.
+#[derive(Debug, Serialize)]
+struct Body<'a> {
+    #[serde(flatten)]
+    stats: &'a PriceStats,
+    computed_at: DateTime<Utc>,
+}
+
+async fn api(
+    State(state): State<AppState>,
+    Extension(report): Extension<Report>,
+) -> Result<Response> {
+    let db = state.db.clone();
+    let snapshot = report
+        .get(move || async move { products::price_stats(&db).await })
         .await?;
-    Ok(stats)
+    let body = Body {
+        stats: &snapshot.value,
+        computed_at: snapshot.computed_at,
+    };
+    Ok(Json(body).into_response())
 }
 
-async fn api(State(state): State<AppState>) -> Result<Json<PriceStats>> {
-    Ok(Json(report(&state).await?))
-}
-
-async fn page(State(state): State<AppState>, mut page: Page) -> Result<Html<String>> {
-    let stats = report(&state).await?;
+async fn page(
+    State(state): State<AppState>,
+    Extension(report): Extension<Report>,
+    mut page: Page,
+) -> Result<Html<String>> {
+    let db = state.db.clone();
+    let snapshot = report
+        .get(move || async move { products::price_stats(&db).await })
+        .await?;
+    let stats = &snapshot.value;
     let tallest = stats.histogram.iter().map(|b| b.count).max().unwrap_or(0);
-    page.insert("stats", &stats);
+    page.insert("stats", stats);
     page.insert("tallest", &tallest);
+    page.insert("computed_at", &snapshot.computed_at);
+    let text = snapshot.computed_at.format("%H:%M:%S UTC").to_string();
+    page.insert("computed_at_text", &text);
     page.render(&state.templates, "products/stats.html")
 }
