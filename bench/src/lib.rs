@@ -9,10 +9,12 @@
 
 pub mod app_env;
 pub mod jobs;
+pub mod loads;
 pub mod memory;
 pub mod pg;
 pub mod proc_stats;
 pub mod report;
+pub mod scale;
 pub mod servers;
 pub mod upload;
 pub mod wrk;

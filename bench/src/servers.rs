@@ -77,8 +77,13 @@ pub fn free_addr() -> anyhow::Result<SocketAddr> {
 
 /// The status of a plain `GET`, or `None` when the server does not answer (yet).
 pub fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    get_status_within(addr, path, Duration::from_secs(2))
+}
+
+/// [`get_status`], waiting up to `timeout` for the response.
+pub fn get_status_within(addr: SocketAddr, path: &str, timeout: Duration) -> Option<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.set_read_timeout(Some(timeout)).ok()?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"

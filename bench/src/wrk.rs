@@ -1,4 +1,5 @@
-//! Driving `wrk`: a Lua script per kind of request (random ids, offsets, pages; JSON bodies),
+//! Driving `wrk`: a Lua script per kind of request (random ids, random paths such as list pages
+//! after random cursors; JSON bodies),
 //! whose `done` hook prints one JSON line we parse instead of wrk's human-readable report.
 
 use std::{path::Path, process::Command, time::Duration};
@@ -18,6 +19,8 @@ pub enum Requests {
         high: u64,
         suffix: String,
     },
+    /// One of `paths`, picked at random (e.g. list pages after random cursors).
+    RandomPath(Vec<String>),
     /// POST `body` as JSON, authenticated with an API token (writes need a user).
     PostJson {
         path: String,
@@ -43,6 +46,13 @@ impl Requests {
                 lua_str(prefix),
                 lua_str(suffix)
             ),
+            Self::RandomPath(paths) => {
+                let table: Vec<String> = paths.iter().map(|p| lua_str(p)).collect();
+                format!(
+                    "local paths = {{{}}}\nrequest = function() return wrk.format(\"GET\", paths[math.random(1, #paths)]) end",
+                    table.join(",")
+                )
+            }
             Self::PostJson { path, body, bearer } => format!(
                 "request = function() return wrk.format(\"POST\", {}, {{[\"Content-Type\"] = \"application/json\", [\"Authorization\"] = {}}}, {}) end",
                 lua_str(path),

@@ -15,11 +15,13 @@ use std::{
 use anyhow::bail;
 use bench::{
     app_env::{AppEnv, parse_env_pair, run_ok},
+    loads::{self, SCALE_ROWS},
     pg::create_database,
     proc_stats::{RssSampler, kb_to_mb, rss_mb, status_kb},
     report::{Round, Row, machine},
-    servers::{Server, free_addr},
-    wrk::{self, Requests},
+    scale::ScaleReport,
+    servers::{Server, free_addr, get_status_within},
+    wrk,
 };
 use clap::Parser;
 
@@ -55,6 +57,10 @@ struct Args {
     /// A PostgreSQL server for a second round (a database is created and dropped on it).
     #[arg(long, env = "BENCH_DATABASE_URL")]
     database_url: Option<String>,
+    /// The product, list, page and report rows at 10,000 products and again at 1,000,000 (on
+    /// each database), side by side; nothing else.
+    #[arg(long)]
+    scale: bool,
     /// Only run the endpoints whose name contains this (e.g. `health`).
     #[arg(long)]
     only: Option<String>,
@@ -78,9 +84,6 @@ struct Args {
     out_dir: PathBuf,
 }
 
-/// Three todos from the 50 ms mock upstream per request: concurrency pays when this costs one
-/// round trip, not three.
-const FAN_OUT: &str = "GET /api/todos/summary?ids=1,2,3";
 /// The name `--only` matches for the background-jobs row.
 const JOBS_ROW: &str = "jobs: no-op, enqueue to done";
 /// The name `--only` matches for the upload row.
@@ -112,32 +115,64 @@ fn main() -> anyhow::Result<()> {
     let scratch = std::env::temp_dir().join(format!("app-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
 
-    let sqlite_url = format!("sqlite://{}?mode=rwc", scratch.join("bench.db").display());
-    let mut rounds = vec![run_round(
-        &args,
-        &plan,
-        &root,
-        &scratch,
-        "sqlite",
-        &sqlite_url,
-    )?];
+    let sizes: Vec<u64> = if args.scale {
+        vec![10_000, 1_000_000]
+    } else {
+        vec![args.products]
+    };
+    let mut rounds = Vec::new();
+    for &products in &sizes {
+        let file = scratch.join(format!("bench-{products}.db"));
+        let sqlite_url = format!("sqlite://{}?mode=rwc", file.display());
+        let at = Target {
+            backend: "sqlite",
+            database_url: &sqlite_url,
+            products,
+        };
+        rounds.push(run_round(&args, &plan, &root, &scratch, &at)?);
+        let _ = std::fs::remove_file(&file);
+    }
     if let Some(server) = &args.database_url {
-        let (url, cleanup) = create_database(server)?;
-        let result = run_round(&args, &plan, &root, &scratch, "postgres", &url);
-        cleanup()?;
-        rounds.push(result?);
+        for &products in &sizes {
+            let (url, cleanup) = create_database(server)?;
+            let at = Target {
+                backend: "postgres",
+                database_url: &url,
+                products,
+            };
+            let result = run_round(&args, &plan, &root, &scratch, &at);
+            cleanup()?;
+            rounds.push(result?);
+        }
     }
     let _ = std::fs::remove_dir_all(&scratch);
 
     let mut out = std::io::stdout().lock();
+    if args.scale {
+        for pair in rounds.chunks(2) {
+            if let [small, large] = pair {
+                writeln!(out, "{}", ScaleReport::new(small, large).markdown())?;
+            }
+        }
+    }
     for round in &rounds {
         writeln!(out, "{}", round.markdown())?;
         let stamp = round.started_at.replace([':', ' '], "-");
-        let path = args.out_dir.join(format!("{stamp}-{}.json", round.backend));
+        let path = args.out_dir.join(format!(
+            "{stamp}-{}-{}.json",
+            round.backend, round.products_seeded
+        ));
         std::fs::write(&path, serde_json::to_string_pretty(round)?)?;
         writeln!(out, "JSON: {}\n", path.display())?;
     }
     Ok(())
+}
+
+/// A round's database and size.
+struct Target<'a> {
+    backend: &'a str,
+    database_url: &'a str,
+    products: u64,
 }
 
 fn run_round(
@@ -145,13 +180,10 @@ fn run_round(
     plan: &Plan,
     root: &Path,
     scratch: &Path,
-    backend: &str,
-    database_url: &str,
+    at: &Target<'_>,
 ) -> anyhow::Result<Round> {
-    eprintln!(
-        "== {backend}: migrating and seeding {} products",
-        args.products
-    );
+    let (backend, database_url, n) = (at.backend, at.database_url, at.products);
+    eprintln!("== {backend}: migrating and seeding {n} products");
     let app_bin = args.bin_dir.join("app");
     let env = AppEnv {
         root: root.to_owned(),
@@ -163,12 +195,15 @@ fn run_round(
     let seeding = Instant::now();
     run_ok(
         env.command(&app_bin)
-            .args(["seed", "--products", &args.products.to_string()]),
+            .args(["seed", "--products", &n.to_string()]),
     )?;
     let seed_seconds = seeding.elapsed().as_secs_f64();
     let token = bench::app_env::api_token(&env, &app_bin)?;
 
-    let wants = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    let wants = |name: &str| {
+        args.only.as_deref().is_none_or(|only| name.contains(only))
+            && (!args.scale || SCALE_ROWS.contains(&name))
+    };
     let jobs = if wants(JOBS_ROW) {
         eprintln!("== {backend}: {JOBS_ROW}");
         let (count, samples) = if args.quick {
@@ -200,9 +235,10 @@ fn run_round(
         ..env
     };
 
-    eprintln!("== {backend}: cold start x{}", args.cold_starts);
+    let cold_starts = if args.scale { 0 } else { args.cold_starts };
+    eprintln!("== {backend}: cold start x{cold_starts}");
     let mut cold_start_ms = Vec::new();
-    for _ in 0..args.cold_starts {
+    for _ in 0..cold_starts {
         let addr = free_addr()?;
         let (server, ready_after) =
             Server::start("app", env.serve(&app_bin, addr), addr, "/health")?;
@@ -223,13 +259,24 @@ fn run_round(
     ]);
     let (bare, _) = Server::start("bare-baseline", bare_cmd, bare_addr, "/health")?;
 
-    let n = args.products;
-    let loads = loads(n, &token);
+    // The first report after a start is computed while the request waits: how long that takes
+    // at this size (later requests are served from memory).
+    let report_cold_ms = if wants(loads::STATS) {
+        let started = Instant::now();
+        let status = get_status_within(app_addr, "/api/products/stats", Duration::from_secs(60));
+        (status == Some(200)).then(|| started.elapsed().as_secs_f64() * 1000.0)
+    } else {
+        None
+    };
 
     let started_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let mut rows = Vec::new();
-    let selected = loads.into_iter().filter(|(endpoint, ..)| wants(endpoint));
-    for (endpoint, requests, connections, with_bare) in selected {
+    let selected = loads::all(n, &token)
+        .into_iter()
+        .filter(|load| wants(load.name));
+    for load in selected {
+        let (endpoint, requests, connections, with_bare) =
+            (load.name, load.requests, load.connections, load.with_bare);
         let script = scratch.join("load.lua");
         std::fs::write(&script, requests.script())?;
         let targets: Vec<&Server> = if with_bare {
@@ -338,66 +385,11 @@ fn run_round(
         upload,
         logins,
         sockets,
+        report_cold_ms,
         budgets: Vec::new(),
     };
     round.check_budgets();
     Ok(round)
-}
-
-/// Each load row: name, requests, connections, and whether the bare baseline runs it too.
-fn loads(n: u64, token: &str) -> Vec<(&'static str, Requests, u32, bool)> {
-    vec![
-        ("GET /health", Requests::Fixed("/health".into()), 64, true),
-        (
-            "GET /api/products/{id}",
-            Requests::RandomInt {
-                prefix: "/api/products/".into(),
-                low: 1,
-                high: n,
-                suffix: String::new(),
-            },
-            64,
-            true,
-        ),
-        (
-            "GET /api/products?limit=20&offset={random}",
-            Requests::RandomInt {
-                prefix: "/api/products?limit=20&offset=".into(),
-                low: 0,
-                high: n.saturating_sub(20),
-                suffix: String::new(),
-            },
-            64,
-            false,
-        ),
-        (
-            "GET /products?page={random}",
-            Requests::RandomInt {
-                prefix: "/products?page=".into(),
-                low: 1,
-                high: (n / 20).max(1),
-                suffix: String::new(),
-            },
-            64,
-            false,
-        ),
-        (
-            FAN_OUT,
-            Requests::Fixed("/api/todos/summary?ids=1,2,3".into()),
-            256,
-            false,
-        ),
-        (
-            "POST /api/products",
-            Requests::PostJson {
-                path: "/api/products".into(),
-                body: r#"{"name":"Bench product","price_cents":1234}"#.into(),
-                bearer: token.to_owned(),
-            },
-            64,
-            false,
-        ),
-    ]
 }
 
 fn which_wrk() -> anyhow::Result<()> {
