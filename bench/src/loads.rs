@@ -11,7 +11,7 @@ pub const FAN_OUT: &str = "GET /api/todos/summary?ids=1,2,3";
 pub const POINT_READ: &str = "GET /api/products/{id}";
 pub const API_LIST: &str = "GET /api/products?limit=20&after={random cursor}";
 pub const HTML_LIST: &str = "GET /products?after={random cursor} (HTML)";
-pub const STATS: &str = "GET /api/products/stats (from memory)";
+pub const STATS: &str = "GET /api/products/stats (cached report)";
 
 /// The rows `--scale` runs at 10k and at 1M products.
 pub const SCALE_ROWS: [&str; 4] = [POINT_READ, API_LIST, HTML_LIST, STATS];
