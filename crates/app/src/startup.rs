@@ -59,8 +59,10 @@ impl Application {
         } else {
             None
         };
+        let reads = db::Reads::open(&db, &config.db).context("starting the SQLite readers")?;
         let state = AppState::new(AppStateParts {
             db: db.clone(),
+            reads,
             templates,
             api,
             offload,

@@ -9,6 +9,9 @@ pub struct DbConfig {
     /// `sqlite://path?mode=rwc` or `postgres://user:password@host/db`. Secret: it may hold a password.
     pub url: SecretString,
     pub max_connections: u32,
+    /// SQLite: threads serving reads, each with a read-only connection (see `Reads`); one per
+    /// core by default. Unused on PostgreSQL.
+    pub readers: usize,
     pub acquire_timeout: Duration,
     /// Log every SQL statement (at `debug`); slow ones are logged at `warn` regardless.
     pub log_statements: bool,
@@ -21,6 +24,7 @@ impl DbConfig {
         Self {
             url: SecretString::from(url.into()),
             max_connections: 10,
+            readers: std::thread::available_parallelism().map_or(2, usize::from),
             acquire_timeout: Duration::from_secs(5),
             log_statements: false,
         }

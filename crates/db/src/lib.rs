@@ -18,6 +18,7 @@ pub mod list;
 pub mod product_images;
 pub mod products;
 pub mod rate_limits;
+mod reads;
 pub mod sessions;
 mod transaction;
 pub mod users;
@@ -28,6 +29,7 @@ pub use config::{DbConfig, with_database_name};
 pub use connect::{Backend, connect, ping};
 pub use error::{Error, Result};
 pub use hub::{Hub, MAX_PAYLOAD as HUB_MAX_PAYLOAD, Subscription};
+pub use reads::{Read, Reads};
 pub use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
 };

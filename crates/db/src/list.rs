@@ -12,13 +12,15 @@
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
-    ColumnTrait, ColumnType, ConnectionTrait, EntityTrait, ModelTrait, Order as SqlOrder,
+    ColumnTrait, ColumnType, EntityTrait, FromQueryResult, ModelTrait, Order as SqlOrder,
     QueryFilter, QueryOrder, QuerySelect, Select, Value,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, FieldErrors, Result};
+use serde::de::DeserializeOwned;
+
+use crate::{Error, FieldErrors, Read, Result};
 
 /// The longest cursor accepted, in characters: a cursor holds one key value (a name is at most a
 /// few hundred bytes), so anything longer was not made here.
@@ -135,8 +137,8 @@ pub struct Slice<T> {
 /// Asks for one row more than `limit` to learn whether another page follows. A cursor made for
 /// another order, or whose key does not fit the order's column, is a field error (`after` or
 /// `before`), never a database error.
-pub async fn page<E, C>(
-    conn: &C,
+pub async fn page<E>(
+    db: &impl Read,
     select: Select<E>,
     order: Order<E::Column>,
     id: E::Column,
@@ -145,7 +147,7 @@ pub async fn page<E, C>(
 ) -> Result<Slice<E::Model>>
 where
     E: EntityTrait,
-    C: ConnectionTrait,
+    E::Model: DeserializeOwned + FromQueryResult + Send + 'static,
 {
     let (cursor, forward) = match position {
         Position::First => (None, true),
@@ -172,10 +174,12 @@ where
     if let Some(key) = order.key {
         select = select.order_by(key, direction.clone());
     }
-    let mut rows = select
-        .order_by(id, direction)
-        .limit(limit.saturating_add(1))
-        .all(conn)
+    let mut rows = db
+        .all(
+            select
+                .order_by(id, direction)
+                .limit(limit.saturating_add(1)),
+        )
         .await?;
 
     let more = rows.len() as u64 > limit;

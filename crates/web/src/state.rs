@@ -28,6 +28,9 @@ struct Shared {
 #[derive(Debug)]
 pub struct Parts {
     pub db: DatabaseConnection,
+    /// Where reads that write nothing go: on SQLite, reader threads beside the pool (see
+    /// `db::Reads`); on PostgreSQL, the pool.
+    pub reads: db::Reads,
     pub templates: Templates,
     pub api: ApiClients,
     /// The blocking-code bridge: CPU-heavy work goes through it, never on the runtime.
@@ -74,6 +77,12 @@ impl Deref for AppState {
 impl FromRef<AppState> for DatabaseConnection {
     fn from_ref(state: &AppState) -> Self {
         state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for db::Reads {
+    fn from_ref(state: &AppState) -> Self {
+        state.reads.clone()
     }
 }
 

@@ -48,6 +48,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
     .unwrap();
     let state = AppState::new(AppStateParts {
         db: db.clone(),
+        reads: db::Reads::pool(db.clone()),
         templates,
         api: ApiClients::new(&ApiClientConfig::default()).unwrap(),
         offload: offload::Offload::new(1),

@@ -32,6 +32,7 @@ pub const VARIABLES: &[&str] = &[
     "APP_SECRET_KEY",
     "DATABASE_URL",
     "APP_DB_MAX_CONNECTIONS",
+    "APP_DB_READERS",
     "APP_DB_ACQUIRE_TIMEOUT_SECS",
     "APP_DB_LOG_STATEMENTS",
     "APP_MIGRATE_ON_START",
@@ -268,6 +269,7 @@ impl Config {
                 .unwrap_or_else(|| DbConfig::DEFAULT_URL.to_owned()),
         );
         db.max_connections = r.parse("APP_DB_MAX_CONNECTIONS", db.max_connections, parse_positive);
+        db.readers = r.parse("APP_DB_READERS", db.readers, parse_positive);
         db.acquire_timeout = r.parse(
             "APP_DB_ACQUIRE_TIMEOUT_SECS",
             db.acquire_timeout,
@@ -342,6 +344,7 @@ impl Config {
                 "APP_DB_MAX_CONNECTIONS",
                 self.db.max_connections.to_string(),
             ),
+            ("APP_DB_READERS", self.db.readers.to_string()),
             ("APP_DB_ACQUIRE_TIMEOUT_SECS", secs(self.db.acquire_timeout)),
             ("APP_DB_LOG_STATEMENTS", self.db.log_statements.to_string()),
             ("APP_MIGRATE_ON_START", self.migrate_on_start.to_string()),

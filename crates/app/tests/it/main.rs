@@ -25,6 +25,7 @@ mod products_bad_input;
 mod products_list;
 mod products_pages;
 mod products_stats;
+mod reads;
 mod realtime;
 mod security;
 mod server;

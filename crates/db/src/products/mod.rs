@@ -9,7 +9,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
-    Actor, Error, FieldErrors, Result, Writer, audit,
+    Actor, Error, FieldErrors, Read, Result, Writer, audit,
     entities::product::{self, Entity as Products},
     list::{self, Order, Position, Slice},
 };
@@ -166,12 +166,12 @@ pub const ORDERS: [Order<Column>; 6] = [
 
 /// A page of products: `limit` of them in `order`, at `position` (see [`crate::list`]).
 pub async fn list(
-    conn: &impl ConnectionTrait,
+    db: &impl Read,
     order: Order<Column>,
     limit: u64,
     position: &Position,
 ) -> Result<Slice<Product>> {
-    list::page(conn, Products::find(), order, Column::Id, limit, position).await
+    list::page(db, Products::find(), order, Column::Id, limit, position).await
 }
 
 /// Every product, ordered by id (for exports: read once, then work without the database).
@@ -199,17 +199,18 @@ pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
     Ok(Products::find().count(conn).await?)
 }
 
-pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Product> {
-    Products::find_by_id(id)
-        .one(conn)
+/// One product. Pass [`crate::Reads`] where nothing is written (on SQLite it reads on the reader
+/// threads), or the transaction that will write.
+pub async fn get(db: &impl Read, id: i64) -> Result<Product> {
+    db.one(Products::find_by_id(id))
         .await?
         .ok_or(Error::NotFound { entity: ENTITY, id })
 }
 
 /// The product, if `actor` may change it ([`Error::Forbidden`] otherwise): what an edit form,
 /// a delete confirmation or an image upload checks before it starts.
-pub async fn get_for_change(conn: &impl ConnectionTrait, actor: Actor, id: i64) -> Result<Product> {
-    let product = get(conn, id).await?;
+pub async fn get_for_change(db: &impl Read, actor: Actor, id: i64) -> Result<Product> {
+    let product = get(db, id).await?;
     if actor.may_change(product.created_by) {
         Ok(product)
     } else {

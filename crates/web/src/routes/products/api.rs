@@ -10,7 +10,7 @@ use axum::{
     routing::get,
 };
 use db::{
-    DatabaseConnection,
+    DatabaseConnection, Reads,
     products::{self, NewProduct, Product, ProductChanges},
 };
 use serde::Deserialize;
@@ -39,10 +39,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// `GET /api/products?limit=&sort=&after=|before=`: one page, newest first unless `sort` says
 /// otherwise (`products::ORDERS`).
-async fn list(
-    State(db): State<DatabaseConnection>,
-    Query(query): Query<ListQuery>,
-) -> Result<Response> {
+async fn list(State(db): State<Reads>, Query(query): Query<ListQuery>) -> Result<Response> {
     let request = query.parse(&products::ORDERS, LIMITS)?;
     let slice = products::list(&db, request.order, request.limit, &request.position)
         .await
@@ -50,7 +47,7 @@ async fn list(
     Ok(listing::json("/api/products", &request, slice, LIMITS))
 }
 
-async fn show(State(db): State<DatabaseConnection>, Path(id): Path<i64>) -> Result<Json<Product>> {
+async fn show(State(db): State<Reads>, Path(id): Path<i64>) -> Result<Json<Product>> {
     Ok(Json(products::get(&db, id).await?))
 }
 

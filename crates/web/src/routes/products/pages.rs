@@ -61,9 +61,14 @@ async fn index(
         ..ListQuery::default()
     };
     let request = query.parse(&products::ORDERS, PAGE_LIMITS)?;
-    let slice = products::list(&state.db, request.order, request.limit, &request.position)
-        .await
-        .map_err(listing::bad_request)?;
+    let slice = products::list(
+        &state.reads,
+        request.order,
+        request.limit,
+        &request.position,
+    )
+    .await
+    .map_err(listing::bad_request)?;
     let links = PageLinks::new("/products", &request, &slice, PAGE_LIMITS.default);
     // The count comes with the price report: never counted per request, shown once known.
     let db = state.db.clone();
@@ -91,7 +96,7 @@ pub(super) async fn show_page(
     id: i64,
     image_error: Option<&str>,
 ) -> Result<Html<String>> {
-    let product = products::get(&state.db, id).await?;
+    let product = products::get(&state.reads, id).await?;
     let image = db::product_images::get(&state.db, id).await?;
     let can_change = page
         .user
