@@ -102,6 +102,19 @@ impl Round {
                 pass: ratio.is_some_and(|r| r >= min),
             });
         }
+        let point = crate::loads::POINT_READ;
+        if let (Some(ours), Some(ceiling)) =
+            (self.row(point, "app"), self.row(point, "bare-rusqlite"))
+        {
+            let ratio = ours.outcome.requests_per_sec
+                / ceiling.outcome.requests_per_sec.max(f64::MIN_POSITIVE);
+            budgets.push(Budget {
+                name: format!("{point}: app ÷ bare rusqlite req/s"),
+                target: "≥ 50 %".into(),
+                actual: format!("{:.1} %", ratio * 100.0),
+                pass: ratio >= 0.50,
+            });
+        }
         if let Some(row) = self.row(crate::loads::FAN_OUT, "app") {
             let o = row.outcome;
             for (name, target, actual, pass) in [

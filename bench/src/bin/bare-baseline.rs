@@ -28,12 +28,23 @@ struct Args {
     database_url: String,
     #[arg(long, default_value_t = 10)]
     max_connections: u32,
+    /// SQLite only: read with rusqlite inline on the runtime's worker thread (a connection per
+    /// thread, the statement cached) instead of sqlx. A ceiling, not a design: it blocks the
+    /// runtime for the length of each read.
+    #[arg(long)]
+    rusqlite: bool,
 }
 
 #[derive(Debug, Clone)]
 enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+    /// The SQLite file each worker thread opens once.
+    Rusqlite(std::sync::Arc<str>),
+}
+
+thread_local! {
+    static RUSQLITE: std::cell::RefCell<Option<rusqlite::Connection>> = const { std::cell::RefCell::new(None) };
 }
 
 #[derive(Debug, Serialize)]
@@ -77,7 +88,16 @@ impl From<Columns> for Product {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let pool = if args.database_url.starts_with("sqlite:") {
+    let pool = if args.rusqlite {
+        let path = args
+            .database_url
+            .trim_start_matches("sqlite:")
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        Pool::Rusqlite(path.into())
+    } else if args.database_url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(&args.database_url)?
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -115,6 +135,7 @@ async fn product(
     Path(id): Path<i64>,
 ) -> Result<Json<Product>, StatusCode> {
     let row = match &pool {
+        Pool::Rusqlite(path) => return rusqlite_product(path, id),
         Pool::Sqlite(p) => {
             sqlx::query_as::<_, Columns>(SELECT_SQLITE)
                 .bind(id)
@@ -130,6 +151,49 @@ async fn product(
     };
     match row {
         Ok(Some(columns)) => Ok(Json(Product::from(columns))),
+        Ok(None) => Err(StatusCode::NOT_FOUND),
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+fn rusqlite_product(path: &str, id: i64) -> Result<Json<Product>, StatusCode> {
+    let read = |conn: &rusqlite::Connection| -> rusqlite::Result<Option<Product>> {
+        let mut statement = conn.prepare_cached(SELECT_SQLITE)?;
+        let mut rows = statement.query([id])?;
+        let Some(row) = rows.next()? else {
+            return Ok(None);
+        };
+        let time = |i: usize| -> rusqlite::Result<chrono::DateTime<chrono::Utc>> {
+            let text: String = row.get(i)?;
+            text.parse().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+        };
+        Ok(Some(Product {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            price_cents: row.get(2)?,
+            version: row.get(3)?,
+            created_at: time(4)?,
+            updated_at: time(5)?,
+        }))
+    };
+    let found = RUSQLITE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(rusqlite::Connection::open(path)?);
+        }
+        match slot.as_ref() {
+            Some(conn) => read(conn),
+            None => Ok(None),
+        }
+    });
+    match found {
+        Ok(Some(product)) => Ok(Json(product)),
         Ok(None) => Err(StatusCode::NOT_FOUND),
         Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
     }

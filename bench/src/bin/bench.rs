@@ -258,6 +258,21 @@ fn run_round(
         database_url,
     ]);
     let (bare, _) = Server::start("bare-baseline", bare_cmd, bare_addr, "/health")?;
+    // On SQLite, the ceiling for point reads: rusqlite inline on the worker thread.
+    let bare_rusqlite = if backend == "sqlite" {
+        let addr = free_addr()?;
+        let mut cmd = Command::new(args.bin_dir.join("bare-baseline"));
+        cmd.args([
+            "--addr",
+            &addr.to_string(),
+            "--database-url",
+            database_url,
+            "--rusqlite",
+        ]);
+        Some(Server::start("bare-rusqlite", cmd, addr, "/health")?.0)
+    } else {
+        None
+    };
 
     // The first report after a start is computed while the request waits: how long that takes
     // at this size (later requests are served from memory).
@@ -279,11 +294,14 @@ fn run_round(
             (load.name, load.requests, load.connections, load.with_bare);
         let script = scratch.join("load.lua");
         std::fs::write(&script, requests.script())?;
-        let targets: Vec<&Server> = if with_bare {
+        let mut targets: Vec<&Server> = if with_bare {
             vec![&app, &bare]
         } else {
             vec![&app]
         };
+        if let (true, Some(ceiling)) = (endpoint == loads::POINT_READ, &bare_rusqlite) {
+            targets.push(ceiling);
+        }
         let repeats = if with_bare { plan.repeats } else { 1 };
         for server in &targets {
             eprintln!("== {backend}: {endpoint}: warm-up on {}", server.name);
@@ -322,10 +340,9 @@ fn run_round(
             outcome.socket_errors = runs.iter().map(|(o, _)| o.socket_errors).sum();
             rows.push(Row {
                 endpoint: endpoint.to_owned(),
-                server: if server.name == "app" {
-                    "app".into()
-                } else {
-                    "bare".into()
+                server: match server.name.as_str() {
+                    "bare-baseline" => "bare".into(),
+                    name => name.to_owned(),
                 },
                 connections,
                 runs: repeats,
@@ -337,6 +354,7 @@ fn run_round(
     let peak_rss_mb = status_kb(app.pid(), "VmHWM").map_or(f64::NAN, kb_to_mb);
     drop(app);
     drop(bare);
+    drop(bare_rusqlite);
     let upload = if wants(UPLOAD_ROW) {
         eprintln!("== {backend}: {UPLOAD_ROW}");
         Some(bench::upload::row(
