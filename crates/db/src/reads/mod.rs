@@ -22,12 +22,13 @@ use sea_orm::{
     FromQueryResult, QueryTrait, Select, Value,
 };
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value as Json};
 use tokio::sync::oneshot;
 
 use secrecy::ExposeSecret;
 
 use crate::{DbConfig, Error, Result, WriteTransaction};
+
+mod row;
 
 /// Where reads run: the pool, or (SQLite) reader threads beside it.
 #[derive(Debug, Clone)]
@@ -123,8 +124,9 @@ impl Read for Reads {
             Inner::Pool(db) => Ok(select.all(db).await?),
             Inner::Sqlite(readers) => {
                 let statement = select.build(DbBackend::Sqlite);
-                let params = params(statement.values.as_ref().map(|v| v.0.as_slice()))?;
-                let sql = statement.sql;
+                let values = statement.values.map(|v| v.0).unwrap_or_default();
+                let (sql, values) = inline_limit(statement.sql, values);
+                let params = params(&values)?;
                 readers
                     .run(move |conn| query::<E>(conn, &sql, &params))
                     .await
@@ -223,14 +225,13 @@ where
     E::Model: DeserializeOwned,
 {
     let mut statement = conn.prepare_cached(sql).map_err(|e| sqlite_error(&e))?;
-    let columns: Vec<(String, Option<ColumnType>)> = statement
+    let kinds: Vec<Option<ColumnType>> = statement
         .column_names()
         .into_iter()
         .map(|name| {
-            let kind = E::Column::from_str(name)
+            E::Column::from_str(name)
                 .ok()
-                .map(|c| c.def().get_column_type().clone());
-            (name.to_owned(), kind)
+                .map(|c| c.def().get_column_type().clone())
         })
         .collect();
     let mut rows = statement
@@ -238,47 +239,44 @@ where
         .map_err(|e| sqlite_error(&e))?;
     let mut models = Vec::new();
     while let Some(row) = rows.next().map_err(|e| sqlite_error(&e))? {
-        let mut object = Map::with_capacity(columns.len());
-        for (i, (name, kind)) in columns.iter().enumerate() {
-            let value = row.get_ref(i).map_err(|e| sqlite_error(&e))?;
-            object.insert(name.clone(), to_json(value, kind.as_ref())?);
-        }
-        let model = serde_json::from_value(Json::Object(object)).map_err(|e| {
-            Error::Database(sea_orm::DbErr::Type(format!(
+        let model = row::read(row, &kinds).map_err(|e| {
+            type_error(format!(
                 "a {} row does not fit its model: {e}",
                 E::default().table_name()
-            )))
+            ))
         })?;
         models.push(model);
     }
     Ok(models)
 }
 
-/// A SQLite value as the model's `Deserialize` expects it, given the column's declared type.
-fn to_json(value: rusqlite::types::ValueRef<'_>, kind: Option<&ColumnType>) -> Result<Json> {
-    use rusqlite::types::ValueRef;
-    Ok(match (value, kind) {
-        (ValueRef::Null, _) => Json::Null,
-        (ValueRef::Integer(v), Some(ColumnType::Boolean)) => Json::Bool(v != 0),
-        (ValueRef::Integer(v), _) => Json::from(v),
-        (ValueRef::Real(v), _) => Json::from(v),
-        (ValueRef::Text(text), Some(ColumnType::Json | ColumnType::JsonBinary)) => {
-            serde_json::from_slice(text).map_err(|e| type_error(format!("a JSON column: {e}")))?
+/// The statement with its `LIMIT` written into the SQL instead of bound.
+///
+/// SQLite plans a statement for the value bound to its `LIMIT`, and so marks the statement
+/// expired whenever that parameter is bound again: every execution of `... LIMIT ?` is parsed
+/// and planned anew, cached or not (seen in a profile as `sqlite3Reprepare` under
+/// `sqlite3_step`). With the number in the text, a cached statement is planned once. Limits
+/// come from a small set (1 for one row, a page size plus one), so the cache holds them all.
+fn inline_limit(sql: String, mut values: Vec<Value>) -> (String, Vec<Value>) {
+    const LIMIT: &str = " LIMIT ?";
+    let limit = match values.last() {
+        Some(Value::BigUnsigned(Some(n))) => Some(*n),
+        Some(Value::BigInt(Some(n))) => u64::try_from(*n).ok(),
+        _ => None,
+    };
+    match (sql.strip_suffix(LIMIT), limit) {
+        (Some(head), Some(n)) => {
+            values.pop();
+            (format!("{head} LIMIT {n}"), values)
         }
-        (ValueRef::Text(text), _) => Json::String(
-            std::str::from_utf8(text)
-                .map_err(|e| type_error(format!("text that is not UTF-8: {e}")))?
-                .to_owned(),
-        ),
-        (ValueRef::Blob(_), _) => return Err(type_error("blob columns are not read here".into())),
-    })
+        _ => (sql, values),
+    }
 }
 
 /// sea-query's bound values as rusqlite's.
-fn params(values: Option<&[Value]>) -> Result<Vec<rusqlite::types::Value>> {
+fn params(values: &[Value]) -> Result<Vec<rusqlite::types::Value>> {
     use rusqlite::types::Value as Sql;
     values
-        .unwrap_or_default()
         .iter()
         .map(|value| {
             Ok(match value {
@@ -325,4 +323,40 @@ fn type_error(message: String) -> Error {
 
 fn unavailable(message: String) -> Error {
     Error::Unavailable(sea_orm::DbErr::Custom(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityTrait, QuerySelect, QueryTrait, Value};
+
+    use super::{DbBackend, inline_limit};
+    use crate::entities::product;
+
+    fn built(select: &sea_orm::Select<product::Entity>) -> (String, Vec<Value>) {
+        let statement = select.build(DbBackend::Sqlite);
+        inline_limit(
+            statement.sql,
+            statement.values.map(|v| v.0).unwrap_or_default(),
+        )
+    }
+
+    #[test]
+    fn the_limit_is_written_into_the_sql_and_the_other_values_stay_bound() {
+        let (sql, values) = built(&product::Entity::find_by_id(5).limit(21));
+        assert!(
+            sql.ends_with(r#"WHERE "products"."id" = ? LIMIT 21"#),
+            "{sql}"
+        );
+        assert_eq!(values, vec![Value::BigInt(Some(5))]);
+    }
+
+    #[test]
+    fn statements_without_a_limit_or_with_an_offset_are_left_alone() {
+        let (sql, values) = built(&product::Entity::find_by_id(5));
+        assert!(sql.ends_with(r#""products"."id" = ?"#), "{sql}");
+        assert_eq!(values.len(), 1);
+        let (sql, values) = built(&product::Entity::find().limit(3).offset(6));
+        assert!(sql.ends_with("LIMIT ? OFFSET ?"), "{sql}");
+        assert_eq!(values.len(), 2);
+    }
 }
