@@ -7,7 +7,6 @@
 use api_client::{ApiClients, todos::Todo};
 use axum::{Router, extract::State, response::Html, routing::get};
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinSet;
 
 use crate::{
     AppState, Error, Result,
@@ -71,25 +70,21 @@ async fn page(
 }
 
 /// Fetches every id concurrently; the results come back in the order the ids were given.
+///
+/// The calls are polled together in the request's own task rather than spawned: no task per
+/// call to schedule and wake, and when the request goes away (a hang-up, the deadline) the calls
+/// are dropped with it.
 async fn fetch(api: &ApiClients, ids: Vec<u64>) -> Summary {
-    let mut calls = JoinSet::new();
-    for (position, id) in ids.iter().copied().enumerate() {
-        let todos = api.todos.clone();
-        calls.spawn(async move { (position, id, todos.get_todo(id).await) });
-    }
-    let mut results = Vec::with_capacity(ids.len());
-    while let Some(joined) = calls.join_next().await {
-        match joined {
-            Ok(result) => results.push(result),
-            Err(e) => tracing::error!(error = %e, "a todo fetch task failed"),
-        }
-    }
-    results.sort_by_key(|(position, ..)| *position);
+    let calls = ids.iter().map(|&id| {
+        let todos = &api.todos;
+        async move { (id, todos.get_todo(id).await) }
+    });
+    let results = futures_util::future::join_all(calls).await;
     let mut summary = Summary {
         todos: Vec::new(),
         errors: Vec::new(),
     };
-    for (_, id, result) in results {
+    for (id, result) in results {
         match result {
             Ok(todo) => summary.todos.push(todo),
             Err(e) => {
