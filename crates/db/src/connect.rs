@@ -29,6 +29,9 @@ impl Backend {
 /// How long a SQLite writer waits for the lock before giving up with `SQLITE_BUSY`.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
 /// Opens the connection pool. For a SQLite file, creates its folder first and turns on WAL (readers
 /// never block the writer), a busy timeout (writers queue instead of failing) and foreign keys.
 pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection> {
@@ -44,6 +47,11 @@ pub async fn connect(config: &DbConfig) -> Result<DatabaseConnection> {
         .min_connections(1)
         .acquire_timeout(config.acquire_timeout)
         .connect_timeout(config.acquire_timeout)
+        // sqlx pings a connection on every checkout by default: a second round trip for each
+        // query. Only a connection idle long enough to have been dropped by the server or a
+        // firewall is checked first; one that broke in between fails its query, which maps to
+        // 503, and is replaced.
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(config.log_statements)
         .sqlx_logging_level(log::LevelFilter::Debug)
         .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_millis(500))
