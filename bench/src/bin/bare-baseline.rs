@@ -2,7 +2,11 @@
 //! same pool size and SQLite settings. What this serves per second is the ceiling for the app.
 //! sqlx comes through sea-orm's re-export so the workspace keeps a single sqlx.
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::{
     Json, Router,
@@ -18,6 +22,7 @@ use sea_orm::sqlx::{
 };
 use serde::Serialize;
 use serde_json::{Value, json};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -33,6 +38,10 @@ struct Args {
     /// runtime for the length of each read.
     #[arg(long)]
     rusqlite: bool,
+    /// PostgreSQL only: read with tokio-postgres from a pool of `max_connections` connections,
+    /// the statement prepared once on each.
+    #[arg(long)]
+    tokio_postgres: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -40,7 +49,65 @@ enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
     /// The SQLite file each worker thread opens once.
-    Rusqlite(std::sync::Arc<str>),
+    Rusqlite(Arc<str>),
+    TokioPostgres(Arc<Connections>),
+}
+
+/// A pool of tokio-postgres connections with the point read prepared on each: a request checks
+/// one out for its query, as with any pool (no pipelining of requests on a shared connection).
+#[derive(Debug)]
+struct Connections {
+    clients: Vec<(tokio_postgres::Client, tokio_postgres::Statement)>,
+    permits: Semaphore,
+    free: Mutex<Vec<usize>>,
+}
+
+impl Connections {
+    async fn open(url: &str, count: u32) -> anyhow::Result<Self> {
+        let mut clients = Vec::new();
+        for _ in 0..count.max(1) {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+            tokio::spawn(connection);
+            let statement = client.prepare(SELECT_PG).await?;
+            clients.push((client, statement));
+        }
+        Ok(Self {
+            permits: Semaphore::new(clients.len()),
+            free: Mutex::new((0..clients.len()).collect()),
+            clients,
+        })
+    }
+
+    async fn checkout(&self) -> Option<Checkout<'_>> {
+        let permit = self.permits.acquire().await.ok()?;
+        let index = self.free.lock().ok()?.pop()?;
+        Some(Checkout {
+            pool: self,
+            index,
+            _permit: permit,
+        })
+    }
+}
+
+/// A connection in use; back in the pool on drop (also when the request is cancelled).
+struct Checkout<'a> {
+    pool: &'a Connections,
+    index: usize,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Checkout<'_> {
+    fn get(&self) -> Option<&(tokio_postgres::Client, tokio_postgres::Statement)> {
+        self.pool.clients.get(self.index)
+    }
+}
+
+impl Drop for Checkout<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut free) = self.pool.free.lock() {
+            free.push(self.index);
+        }
+    }
 }
 
 thread_local! {
@@ -97,6 +164,10 @@ async fn main() -> anyhow::Result<()> {
             .next()
             .unwrap_or_default();
         Pool::Rusqlite(path.into())
+    } else if args.tokio_postgres {
+        Pool::TokioPostgres(Arc::new(
+            Connections::open(&args.database_url, args.max_connections).await?,
+        ))
     } else if args.database_url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(&args.database_url)?
             .journal_mode(SqliteJournalMode::Wal)
@@ -136,6 +207,7 @@ async fn product(
 ) -> Result<Json<Product>, StatusCode> {
     let row = match &pool {
         Pool::Rusqlite(path) => return rusqlite_product(path, id),
+        Pool::TokioPostgres(connections) => return tokio_postgres_product(connections, id).await,
         Pool::Sqlite(p) => {
             sqlx::query_as::<_, Columns>(SELECT_SQLITE)
                 .bind(id)
@@ -197,4 +269,32 @@ fn rusqlite_product(path: &str, id: i64) -> Result<Json<Product>, StatusCode> {
         Ok(None) => Err(StatusCode::NOT_FOUND),
         Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
     }
+}
+
+async fn tokio_postgres_product(
+    connections: &Connections,
+    id: i64,
+) -> Result<Json<Product>, StatusCode> {
+    let checkout = connections
+        .checkout()
+        .await
+        .ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
+    let (client, statement) = checkout.get().ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
+    let row = client
+        .query_opt(statement, &[&id])
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+        .ok_or(StatusCode::NOT_FOUND)?;
+    let product = (|| -> Result<Product, tokio_postgres::Error> {
+        Ok(Product {
+            id: row.try_get(0)?,
+            name: row.try_get(1)?,
+            price_cents: row.try_get(2)?,
+            version: row.try_get(3)?,
+            created_at: row.try_get(4)?,
+            updated_at: row.try_get(5)?,
+        })
+    })()
+    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(Json(product))
 }

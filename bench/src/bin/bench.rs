@@ -258,21 +258,23 @@ fn run_round(
         database_url,
     ]);
     let (bare, _) = Server::start("bare-baseline", bare_cmd, bare_addr, "/health")?;
-    // On SQLite, the ceiling for point reads: rusqlite inline on the worker thread.
-    let bare_rusqlite = if backend == "sqlite" {
-        let addr = free_addr()?;
-        let mut cmd = Command::new(args.bin_dir.join("bare-baseline"));
-        cmd.args([
-            "--addr",
-            &addr.to_string(),
-            "--database-url",
-            database_url,
-            "--rusqlite",
-        ]);
-        Some(Server::start("bare-rusqlite", cmd, addr, "/health")?.0)
+    // The driver's own ceiling for point reads: rusqlite inline on the worker thread (SQLite),
+    // tokio-postgres with prepared statements (PostgreSQL).
+    let (name, flag) = if backend == "sqlite" {
+        ("bare-rusqlite", "--rusqlite")
     } else {
-        None
+        ("bare-tokio-postgres", "--tokio-postgres")
     };
+    let ceiling_addr = free_addr()?;
+    let mut ceiling_cmd = Command::new(args.bin_dir.join("bare-baseline"));
+    ceiling_cmd.args([
+        "--addr",
+        &ceiling_addr.to_string(),
+        "--database-url",
+        database_url,
+        flag,
+    ]);
+    let (driver_ceiling, _) = Server::start(name, ceiling_cmd, ceiling_addr, "/health")?;
 
     // The first report after a start is computed while the request waits: how long that takes
     // at this size (later requests are served from memory).
@@ -299,8 +301,8 @@ fn run_round(
         } else {
             vec![&app]
         };
-        if let (true, Some(ceiling)) = (endpoint == loads::POINT_READ, &bare_rusqlite) {
-            targets.push(ceiling);
+        if endpoint == loads::POINT_READ {
+            targets.push(&driver_ceiling);
         }
         let repeats = if with_bare { plan.repeats } else { 1 };
         for server in &targets {
@@ -354,7 +356,7 @@ fn run_round(
     let peak_rss_mb = status_kb(app.pid(), "VmHWM").map_or(f64::NAN, kb_to_mb);
     drop(app);
     drop(bare);
-    drop(bare_rusqlite);
+    drop(driver_ceiling);
     let upload = if wants(UPLOAD_ROW) {
         eprintln!("== {backend}: {UPLOAD_ROW}");
         Some(bench::upload::row(
