@@ -260,16 +260,20 @@ impl Round {
                 ratio
             );
         }
+        // `--scale` takes no cold-start samples: say nothing rather than "NaN ms".
+        let cold_start = if self.cold_start_ms.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "cold start {:.1} ms (median of {}) · ",
+                self.cold_start_median_ms(),
+                self.cold_start_ms.len()
+            )
+        };
         let _ = writeln!(
             out,
-            "\nIdle RSS {:.1} MB · peak RSS {:.1} MB · cold start {:.1} ms (median of {}) · \
-             seeding {} products {:.2} s\n",
-            self.idle_rss_mb,
-            self.peak_rss_mb,
-            self.cold_start_median_ms(),
-            self.cold_start_ms.len(),
-            self.products_seeded,
-            self.seed_seconds
+            "\nIdle RSS {:.1} MB · peak RSS {:.1} MB · {cold_start}seeding {} products {:.2} s\n",
+            self.idle_rss_mb, self.peak_rss_mb, self.products_seeded, self.seed_seconds
         );
         if let Some(jobs) = &self.jobs {
             let _ = writeln!(
