@@ -116,6 +116,16 @@ impl<'de> Deserializer<'de> for Column<'_> {
         }
     }
 
+    /// `Vec<u8>` (a binary column) asks for a sequence: the blob's bytes.
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.value {
+            ValueRef::Blob(bytes) => {
+                visitor.visit_seq(de::value::SeqDeserializer::new(bytes.iter().copied()))
+            }
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
     /// Unit enums stored as text (`DeriveActiveEnum` with string values).
     fn deserialize_enum<V: Visitor<'de>>(
         self,
@@ -135,7 +145,7 @@ impl<'de> Deserializer<'de> for Column<'_> {
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
+        unit unit_struct newtype_struct tuple tuple_struct map struct identifier ignored_any
     }
 }
 
@@ -164,11 +174,12 @@ mod tests {
         at: DateTime<Utc>,
         mood: Mood,
         absent: Option<i64>,
+        bytes: Vec<u8>,
     }
 
     const SELECT: &str = "SELECT 7 AS id, 1 AS flag, '{\"a\":[1,2]}' AS meta, NULL AS note, \
         'x' AS name, 2.5 AS ratio, '2026-11-29T01:02:03Z' AS at, 'busy' AS mood, \
-        NULL AS absent, 'ignored' AS extra";
+        NULL AS absent, X'00FF10' AS bytes, 'ignored' AS extra";
 
     fn kinds() -> Vec<Option<ColumnType>> {
         vec![
@@ -181,6 +192,7 @@ mod tests {
             Some(ColumnType::TimestampWithTimeZone),
             Some(ColumnType::Text),
             Some(ColumnType::BigInteger),
+            Some(ColumnType::VarBinary(sea_orm::sea_query::StringLen::None)),
             None,
         ]
     }
@@ -208,6 +220,7 @@ mod tests {
                 at: "2026-11-29T01:02:03Z".parse().unwrap(),
                 mood: Mood::Busy,
                 absent: None,
+                bytes: vec![0, 255, 16],
             }
         );
     }
