@@ -22,6 +22,8 @@ struct Shared {
     tokens: TokenCache,
     /// Begun when the server stops: long-lived streams end on it (see [`Shutdown`]).
     shutdown: Shutdown,
+    /// Chat presence announcements, coalesced per room.
+    presence: crate::chat::Announcements,
 }
 
 /// The parts of [`AppState`].
@@ -53,6 +55,7 @@ impl AppState {
             parts,
             tokens: TokenCache::default(),
             shutdown: Shutdown::new(),
+            presence: crate::chat::Announcements::default(),
         }))
     }
 
@@ -63,6 +66,10 @@ impl AppState {
 
     pub(crate) fn tokens(&self) -> &TokenCache {
         &self.0.tokens
+    }
+
+    pub(crate) fn presence(&self) -> &crate::chat::Announcements {
+        &self.0.presence
     }
 }
 

@@ -76,11 +76,18 @@ pub(crate) async fn present(state: &AppState, room: &RoomName) -> Result<Present
     Ok(db::chat::present(&state.db, room, since).await?)
 }
 
-/// Tells the room who is in it (after someone came or went).
-async fn announce_presence(state: &AppState, room: &RoomName) -> Result<()> {
-    let present = present(state, room).await?;
-    publish(&state.hub, room, &Event::Presence(present)).await;
-    Ok(())
+/// Tells the room who is in it (after someone came or went), unless an announcement for the
+/// room is already waiting for its turn (see `chat::announce`).
+async fn announce_presence(state: &AppState, room: &RoomName) {
+    state
+        .presence()
+        .run(room.as_str(), || async {
+            match present(state, room).await {
+                Ok(present) => publish(&state.hub, room, &Event::Presence(present)).await,
+                Err(err) => tracing::warn!(error = %err, "chat presence not announced"),
+            }
+        })
+        .await;
 }
 
 /// Records connection `connection` (of `name`, or a guest) as present and tells the room.
@@ -89,9 +96,7 @@ pub(crate) async fn enter(state: &AppState, room: &RoomName, connection: &str, n
     if let Err(err) = db::chat::join(&state.db, connection, room, name, db::now()).await {
         tracing::warn!(error = %err, "chat presence not recorded");
     }
-    if let Err(err) = announce_presence(state, room).await {
-        tracing::warn!(error = %err, "chat presence not announced");
-    }
+    announce_presence(state, room).await;
 }
 
 /// Removes the connection from the room's presence and tells the room.
@@ -99,9 +104,7 @@ pub(crate) async fn leave(state: &AppState, room: &RoomName, connection: &str) {
     if let Err(err) = db::chat::leave(&state.db, connection).await {
         tracing::warn!(error = %err, "chat presence not removed");
     }
-    if let Err(err) = announce_presence(state, room).await {
-        tracing::warn!(error = %err, "chat presence not announced");
-    }
+    announce_presence(state, room).await;
 }
 
 /// Turns a payload from the room's topic into the frame to send; `None` for what cannot be read
