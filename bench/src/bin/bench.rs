@@ -249,15 +249,7 @@ fn run_round(
     let app_addr = free_addr()?;
     let (app, _) = Server::start("app", env.serve(&app_bin, app_addr), app_addr, "/health")?;
     let idle_rss_mb = rss_mb(app.pid()).unwrap_or(f64::NAN);
-    let bare_addr = free_addr()?;
-    let mut bare_cmd = Command::new(args.bin_dir.join("bare-baseline"));
-    bare_cmd.args([
-        "--addr",
-        &bare_addr.to_string(),
-        "--database-url",
-        database_url,
-    ]);
-    let (bare, _) = Server::start("bare-baseline", bare_cmd, bare_addr, "/health")?;
+    let (bare, _) = start_bare(&args.bin_dir, "bare-baseline", database_url, None)?;
     // The driver's own ceiling for point reads: rusqlite inline on the worker thread (SQLite),
     // tokio-postgres with prepared statements (PostgreSQL).
     let (name, flag) = if backend == "sqlite" {
@@ -265,16 +257,7 @@ fn run_round(
     } else {
         ("bare-tokio-postgres", "--tokio-postgres")
     };
-    let ceiling_addr = free_addr()?;
-    let mut ceiling_cmd = Command::new(args.bin_dir.join("bare-baseline"));
-    ceiling_cmd.args([
-        "--addr",
-        &ceiling_addr.to_string(),
-        "--database-url",
-        database_url,
-        flag,
-    ]);
-    let (driver_ceiling, _) = Server::start(name, ceiling_cmd, ceiling_addr, "/health")?;
+    let (driver_ceiling, _) = start_bare(&args.bin_dir, name, database_url, Some(flag))?;
 
     // The first report after a start is computed while the request waits: how long that takes
     // at this size (later requests are served from memory).
@@ -410,6 +393,21 @@ fn run_round(
     };
     round.check_budgets();
     Ok(round)
+}
+
+/// Starts `bare-baseline` on a free port against `database_url`, with `flag` choosing the driver
+/// (none: raw sqlx).
+fn start_bare(
+    bin_dir: &Path,
+    name: &str,
+    database_url: &str,
+    flag: Option<&str>,
+) -> anyhow::Result<(Server, Duration)> {
+    let addr = free_addr()?;
+    let mut command = Command::new(bin_dir.join("bare-baseline"));
+    command.args(["--addr", &addr.to_string(), "--database-url", database_url]);
+    command.args(flag);
+    Server::start(name, command, addr, "/health")
 }
 
 fn which_wrk() -> anyhow::Result<()> {
