@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 pub struct DbConfig {
     /// `sqlite://path?mode=rwc` or `postgres://user:password@host/db`. Secret: it may hold a password.
     pub url: SecretString,
+    /// The pool's size; on PostgreSQL also the size of the read connections' pool (`Reads`).
     pub max_connections: u32,
     /// SQLite: threads serving reads, each with a read-only connection (see `Reads`); one per
     /// core by default. Unused on PostgreSQL.

@@ -1,35 +1,47 @@
-//! A SQLite row read straight into a model: the row is handed to the model's `Deserialize` as a
-//! map of column name to value, each value read by the type the entity declares for its column.
-//! Nothing is built in between (no JSON object per row); only what the model keeps is allocated.
+//! A driver's row read straight into a model: the row is handed to the model's `Deserialize` as
+//! a map of column name to value. Nothing is built in between (no JSON object per row); only what
+//! the model keeps is allocated. Each driver says how to read one column ([`Row::column`]).
 
-use rusqlite::types::ValueRef;
-use sea_orm::ColumnType;
 use serde::de::{
     self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor,
     value::{Error, StrDeserializer},
 };
 
-/// Deserializes `row` into `T`; `kinds[i]` is the declared type of column `i`, if the entity has
-/// that column.
-pub(super) fn read<T: de::DeserializeOwned>(
-    row: &rusqlite::Row<'_>,
-    kinds: &[Option<ColumnType>],
-) -> Result<T, Error> {
-    T::deserialize(RowDeserializer { row, kinds })
+/// A row as the readers see it: named columns, each a deserializer of its own value.
+pub(super) trait Row {
+    /// One column's value, ready to be read into a field.
+    type Column<'a>: for<'de> Deserializer<'de, Error = Error>
+    where
+        Self: 'a;
+
+    fn len(&self) -> usize;
+    fn name(&self, i: usize) -> Result<&str, Error>;
+    fn column(&self, i: usize) -> Result<Self::Column<'_>, Error>;
 }
 
-struct RowDeserializer<'a, 'r> {
-    row: &'a rusqlite::Row<'r>,
-    kinds: &'a [Option<ColumnType>],
+/// Deserializes `row` into `T`.
+pub(super) fn read<T: de::DeserializeOwned, R: Row>(row: &R) -> Result<T, Error> {
+    T::deserialize(RowDeserializer(row))
 }
 
-impl<'de> Deserializer<'de> for RowDeserializer<'_, '_> {
+/// A unit enum stored as text (`DeriveActiveEnum` with string values).
+pub(super) fn text_enum<'de, V: Visitor<'de>>(
+    text: &str,
+    name: &'static str,
+    variants: &'static [&'static str],
+    visitor: V,
+) -> Result<V::Value, Error> {
+    IntoDeserializer::<Error>::into_deserializer(text).deserialize_enum(name, variants, visitor)
+}
+
+struct RowDeserializer<'a, R>(&'a R);
+
+impl<'de, R: Row> Deserializer<'de> for RowDeserializer<'_, R> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_map(Columns {
-            row: self.row,
-            kinds: self.kinds,
+            row: self.0,
             next: 0,
         })
     }
@@ -42,199 +54,32 @@ impl<'de> Deserializer<'de> for RowDeserializer<'_, '_> {
 }
 
 /// The row's columns, in order, as map entries.
-struct Columns<'a, 'r> {
-    row: &'a rusqlite::Row<'r>,
-    kinds: &'a [Option<ColumnType>],
+struct Columns<'a, R> {
+    row: &'a R,
     next: usize,
 }
 
-impl<'de> MapAccess<'de> for Columns<'_, '_> {
+impl<'de, R: Row> MapAccess<'de> for Columns<'_, R> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        if self.next >= self.kinds.len() {
+        if self.next >= self.row.len() {
             return Ok(None);
         }
-        let name = self
-            .row
-            .as_ref()
-            .column_name(self.next)
-            .map_err(de::Error::custom)?;
+        let name = self.row.name(self.next)?;
         seed.deserialize(StrDeserializer::new(name)).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         let i = self.next;
         self.next += 1;
-        let value = self.row.get_ref(i).map_err(de::Error::custom)?;
-        let kind = self.kinds.get(i).and_then(Option::as_ref);
-        seed.deserialize(Column { value, kind })
+        seed.deserialize(self.row.column(i)?)
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.kinds.len().saturating_sub(self.next))
-    }
-}
-
-/// One column's value.
-struct Column<'a> {
-    value: ValueRef<'a>,
-    kind: Option<&'a ColumnType>,
-}
-
-impl<'de> Deserializer<'de> for Column<'_> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match (self.value, self.kind) {
-            (ValueRef::Null, _) => visitor.visit_none(),
-            (ValueRef::Integer(v), Some(ColumnType::Boolean)) => visitor.visit_bool(v != 0),
-            (ValueRef::Integer(v), _) => visitor.visit_i64(v),
-            (ValueRef::Real(v), _) => visitor.visit_f64(v),
-            (ValueRef::Text(text), Some(ColumnType::Json | ColumnType::JsonBinary)) => {
-                // Parsed first: the model outlives the row's buffer.
-                let json: serde_json::Value =
-                    serde_json::from_slice(text).map_err(de::Error::custom)?;
-                json.deserialize_any(visitor).map_err(de::Error::custom)
-            }
-            (ValueRef::Text(text), _) => {
-                let text = std::str::from_utf8(text)
-                    .map_err(|e| de::Error::custom(format!("text that is not UTF-8: {e}")))?;
-                visitor.visit_str(text)
-            }
-            (ValueRef::Blob(bytes), _) => visitor.visit_bytes(bytes),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.value {
-            ValueRef::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    /// `Vec<u8>` (a binary column) asks for a sequence: the blob's bytes.
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.value {
-            ValueRef::Blob(bytes) => {
-                visitor.visit_seq(de::value::SeqDeserializer::new(bytes.iter().copied()))
-            }
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    /// Unit enums stored as text (`DeriveActiveEnum` with string values).
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self.value {
-            ValueRef::Text(text) => {
-                let text = std::str::from_utf8(text).map_err(de::Error::custom)?;
-                IntoDeserializer::<Error>::into_deserializer(text)
-                    .deserialize_enum(name, variants, visitor)
-            }
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct tuple tuple_struct map struct identifier ignored_any
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
-    use chrono::{DateTime, Utc};
-    use sea_orm::ColumnType;
-    use serde::Deserialize;
-
-    #[derive(Debug, PartialEq, Deserialize)]
-    #[serde(rename_all = "lowercase")]
-    enum Mood {
-        Busy,
-    }
-
-    #[derive(Debug, PartialEq, Deserialize)]
-    struct Everything {
-        id: i32,
-        flag: bool,
-        meta: serde_json::Value,
-        note: Option<String>,
-        name: String,
-        ratio: f64,
-        at: DateTime<Utc>,
-        mood: Mood,
-        absent: Option<i64>,
-        bytes: Vec<u8>,
-    }
-
-    const SELECT: &str = "SELECT 7 AS id, 1 AS flag, '{\"a\":[1,2]}' AS meta, NULL AS note, \
-        'x' AS name, 2.5 AS ratio, '2026-11-29T01:02:03Z' AS at, 'busy' AS mood, \
-        NULL AS absent, X'00FF10' AS bytes, 'ignored' AS extra";
-
-    fn kinds() -> Vec<Option<ColumnType>> {
-        vec![
-            Some(ColumnType::Integer),
-            Some(ColumnType::Boolean),
-            Some(ColumnType::Json),
-            Some(ColumnType::Text),
-            Some(ColumnType::Text),
-            Some(ColumnType::Double),
-            Some(ColumnType::TimestampWithTimeZone),
-            Some(ColumnType::Text),
-            Some(ColumnType::BigInteger),
-            Some(ColumnType::VarBinary(sea_orm::sea_query::StringLen::None)),
-            None,
-        ]
-    }
-
-    fn read_one<T: serde::de::DeserializeOwned>(sql: &str) -> Result<T, String> {
-        let conn = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
-        let mut statement = conn.prepare(sql).map_err(|e| e.to_string())?;
-        let mut rows = statement.query([]).map_err(|e| e.to_string())?;
-        let row = rows.next().map_err(|e| e.to_string())?.ok_or("no row")?;
-        super::read(row, &kinds()).map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn every_column_kind_reads_into_its_field() {
-        let read: Everything = read_one(SELECT).unwrap();
-        assert_eq!(
-            read,
-            Everything {
-                id: 7,
-                flag: true,
-                meta: serde_json::json!({ "a": [1, 2] }),
-                note: None,
-                name: "x".into(),
-                ratio: 2.5,
-                at: "2026-11-29T01:02:03Z".parse().unwrap(),
-                mood: Mood::Busy,
-                absent: None,
-                bytes: vec![0, 255, 16],
-            }
-        );
-    }
-
-    #[test]
-    fn a_value_that_does_not_fit_is_an_error_naming_it() {
-        #[derive(Debug, Deserialize)]
-        struct Wrong {
-            #[allow(dead_code)]
-            id: i32,
-        }
-        let err = read_one::<Wrong>("SELECT 'seven' AS id").unwrap_err();
-        assert!(err.contains("seven"), "{err}");
-        let err = read_one::<Wrong>("SELECT 9999999999 AS id").unwrap_err();
-        assert!(err.contains("9999999999"), "{err}");
+        Some(self.row.len().saturating_sub(self.next))
     }
 }
