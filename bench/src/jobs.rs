@@ -80,7 +80,7 @@ async fn measure(
     let db = db::connect(&config)
         .await
         .context("connecting for the jobs bench")?;
-    let queue = Queue::new(db.clone());
+    let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 128));
     let worker_config = WorkerConfig {
         concurrency: 64,
         queues: Some(vec![BenchNoop::QUEUE.to_owned()]),

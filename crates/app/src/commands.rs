@@ -98,7 +98,7 @@ pub async fn jobs(
     action: JobsAction,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let queue = jobs::Queue::new(db.clone());
+    let queue = jobs::Queue::new(db.clone(), db::Hub::new(db.clone(), crate::HUB_CAPACITY));
     match action {
         JobsAction::List { state, kind, limit } => {
             let counts = queue.counts().await?;

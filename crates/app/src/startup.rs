@@ -44,8 +44,8 @@ impl Application {
             .context("loading templates")?;
         let api = ApiClients::new(&config.api).context("building the HTTP client")?;
         let offload = offload::Offload::per_core();
-        let queue = Queue::new(db.clone());
         let hub = db::Hub::new(db.clone(), crate::HUB_CAPACITY);
+        let queue = Queue::new(db.clone(), hub.clone());
         let services = worker::services(
             config,
             &db,

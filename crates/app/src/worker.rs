@@ -48,9 +48,9 @@ pub async fn run_standalone(
     db: DatabaseConnection,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let queue = Queue::new(db.clone());
-    let api = ApiClients::new(&config.api).context("building the HTTP client")?;
     let hub = db::Hub::new(db.clone(), crate::HUB_CAPACITY);
+    let queue = Queue::new(db.clone(), hub.clone());
+    let api = ApiClients::new(&config.api).context("building the HTTP client")?;
     let services = services(config, &db, &queue, api, offload::Offload::per_core(), hub)?;
     let runner = runner(config, queue, services)?;
     runner.run(shutdown).await?;

@@ -1,56 +1,47 @@
-//! Waking workers on PostgreSQL: one `LISTEN` connection per [`Queue`], shared by its runners.
+//! Waking workers on PostgreSQL: the queue's runners subscribe to [`WAKE_TOPIC`] on the process's
+//! hub, so the wake-ups share the hub's one `LISTEN` connection with chat and job progress.
 
 use std::{
     sync::{Weak, atomic::Ordering},
     time::Duration,
 };
 
-use sea_orm::{DbBackend, sqlx::postgres::PgListener};
+use sea_orm::DbBackend;
+use tokio::sync::broadcast::error::RecvError;
 
-use crate::{Queue, queue::CHANNEL};
+use crate::{Queue, queue::WAKE_TOPIC};
 
-/// Starts the queue's `LISTEN` task unless it runs already (only on PostgreSQL). It rings the
-/// queue's wake-up for every notification and ends once every handle on the queue is dropped
-/// or the pool is closed. If the connection drops, sqlx reconnects; the workers' poll covers
-/// notifications lost in between.
+/// How often the subscriber checks whether anyone still holds the queue.
+const CHECK_EVERY: Duration = Duration::from_secs(10);
+
+/// Starts the queue's wake-up subscriber unless it runs already (only on PostgreSQL). It rings
+/// the queue's wake-up for every notification and ends once every handle on the queue is
+/// dropped. Notifications lost while the hub reconnects are covered by the workers' poll.
 pub(crate) fn ensure_listening(queue: &Queue) {
-    let db = queue.db();
-    // Checked first: `get_postgres_connection_pool` panics on any other backend.
-    if db.get_database_backend() != DbBackend::Postgres {
+    if queue.db().get_database_backend() != DbBackend::Postgres {
         return;
     }
     if queue.inner().listening.swap(true, Ordering::AcqRel) {
         return;
     }
-    let pool = db.get_postgres_connection_pool().clone();
+    let hub = queue.hub().clone();
     let weak = queue.downgrade();
     tokio::spawn(async move {
-        let mut listener = match PgListener::connect_with(&pool).await {
-            Ok(listener) => listener,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot LISTEN for new jobs; polling only");
-                return;
-            }
-        };
-        if let Err(err) = listener.listen(CHANNEL).await {
-            tracing::warn!(error = %err, "cannot LISTEN for new jobs; polling only");
-            return;
-        }
+        let mut wake_ups = hub.subscribe(WAKE_TOPIC).await;
+        // The task must not keep the hub (and its `LISTEN` connection) alive on its own.
+        drop(hub);
         loop {
             tokio::select! {
-                received = listener.recv() => match received {
-                    Ok(_) => {
+                received = wake_ups.recv() => match received {
+                    // Lagged: several wake-ups at once, one is as good as all of them.
+                    Ok(_) | Err(RecvError::Lagged(_)) => {
                         let Some(queue) = upgrade(&weak) else { return };
                         queue.wake();
                     }
-                    Err(_) if pool.is_closed() => return,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "LISTEN connection failed; reconnecting");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
+                    Err(RecvError::Closed) => return,
                 },
-                () = tokio::time::sleep(Duration::from_secs(10)) => {
-                    if weak.strong_count() == 0 || pool.is_closed() {
+                () = tokio::time::sleep(CHECK_EVERY) => {
+                    if weak.strong_count() == 0 {
                         return;
                     }
                 }

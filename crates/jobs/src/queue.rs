@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// The PostgreSQL channel workers `LISTEN` on; every enqueue notifies it when it commits.
-pub(crate) const CHANNEL: &str = "jobs";
+pub(crate) const WAKE_TOPIC: &str = "jobs:wake";
 
 /// A cheap-to-clone handle on the queue in the app's database.
 ///
@@ -35,11 +35,14 @@ pub struct Queue {
 #[derive(Debug)]
 pub(crate) struct Inner {
     db: DatabaseConnection,
+    /// The process's hub: on PostgreSQL, workers hear of new jobs on it ([`WAKE_TOPIC`]), over
+    /// the one `LISTEN` connection the process holds.
+    hub: db::Hub,
     clock: Clock,
-    /// Wakes this process's workers. On PostgreSQL the `LISTEN` task rings it after a commit;
+    /// Wakes this process's workers. On PostgreSQL the hub's subscriber rings it after a commit;
     /// on SQLite `enqueue` rings it directly.
     wake: Notify,
-    /// Whether the `LISTEN` task (PostgreSQL) has been started.
+    /// Whether the wake-up subscriber (PostgreSQL) has been started.
     pub(crate) listening: AtomicBool,
     /// When this handle last sent a `NOTIFY` (µs since `born`), to send at most one per window.
     last_notify: AtomicU64,
@@ -62,14 +65,17 @@ pub struct Enqueued {
 }
 
 impl Queue {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self::with_clock(db, Clock::system())
+    /// The queue on `db`; `hub` is the process's hub (on PostgreSQL its `LISTEN` connection
+    /// carries the wake-ups too, so pass the one the rest of the process uses).
+    pub fn new(db: DatabaseConnection, hub: db::Hub) -> Self {
+        Self::with_clock(db, hub, Clock::system())
     }
 
-    pub fn with_clock(db: DatabaseConnection, clock: Clock) -> Self {
+    pub fn with_clock(db: DatabaseConnection, hub: db::Hub, clock: Clock) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
+                hub,
                 clock,
                 wake: Notify::new(),
                 listening: AtomicBool::new(false),
@@ -93,6 +99,10 @@ impl Queue {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.inner.db
+    }
+
+    pub(crate) fn hub(&self) -> &db::Hub {
+        &self.inner.hub
     }
 
     pub fn clock(&self) -> &Clock {
@@ -210,7 +220,8 @@ fn with_notify(conn: &impl ConnectionTrait, insert: String, notify: bool) -> Str
     if notify && is_postgres(conn) {
         format!(
             "WITH ins AS ({insert}) SELECT ins.id FROM ins \
-             CROSS JOIN (SELECT pg_notify('{CHANNEL}', '')) AS notified"
+             CROSS JOIN (SELECT {}) AS notified",
+            db::notify_expression(WAKE_TOPIC)
         )
     } else {
         insert

@@ -2,6 +2,7 @@
 //! callsite caches are process-wide, and a test that installs a subscriber while other tests run
 //! on other threads sees their cached "nobody listens" at random.
 
+// clippy.toml allows `unwrap` in `#[test]` functions; the helpers of a test crate need this too.
 #![allow(clippy::unwrap_used, reason = "test code")]
 
 use std::{
@@ -53,7 +54,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
         api: ApiClients::new(&ApiClientConfig::default()).unwrap(),
         offload: offload::Offload::new(1),
         passwords: offload::Offload::new(1),
-        jobs: jobs::Queue::new(db.clone()),
+        jobs: jobs::Queue::new(db.clone(), db::Hub::new(db.clone(), 16)),
         exports_dir: PathBuf::from("data/exports"),
         hub: db::Hub::new(db.clone(), 16),
         config: WebConfig::default(),

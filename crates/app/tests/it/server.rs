@@ -92,9 +92,8 @@ async fn a_client_trickling_its_headers_is_disconnected_after_the_header_timeout
     };
     let cut_off = tokio::time::timeout(PATIENCE, trickle).await;
 
-    assert_eq!(
-        cut_off.ok(),
-        Some(true),
+    assert!(
+        cut_off.expect("the server cut the trickle off in time"),
         "the server kept reading the trickle"
     );
 }
@@ -136,8 +135,10 @@ async fn headers_over_the_size_or_count_limit_get_a_431() {
     let too_many = request.send().await;
 
     for response in [too_big, too_many] {
-        let status = response.map(|r| r.status()).ok();
-        assert_eq!(status, Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
+        assert_eq!(
+            response.unwrap().status(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
     }
     let fine = app
         .anonymous()
@@ -200,7 +201,7 @@ async fn shutdown_is_not_held_off_by_open_connections_streams_or_sockets() {
     ])
     .await;
     let mut half_sent = stalled(&app.address).await;
-    let queue = jobs::Queue::new(app.db.clone());
+    let queue = jobs::Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16));
     let job = queue
         .enqueue(&app.db, &jobs::kinds::ExportProducts {})
         .await

@@ -27,7 +27,7 @@ fn worker(app: &TestApp, data_dir: &Path) -> (Runner<Services>, Mailer) {
 pub(crate) fn services(app: &TestApp, data_dir: &Path) -> Services {
     Services {
         db: app.db.clone(),
-        queue: Queue::new(app.db.clone()),
+        queue: Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16)),
         mailer: Mailer::new("memory", "App <app@example.com>").unwrap(),
         api: api_client::ApiClients::new(&api_client::ApiClientConfig::default()).unwrap(),
         offload: offload::Offload::new(1),
@@ -46,7 +46,10 @@ async fn jobs_of_kind(app: &TestApp, kind: &str) -> Vec<jobs::JobRecord> {
         limit: 100,
         ..Default::default()
     };
-    Queue::new(app.db.clone()).list(&filter).await.unwrap()
+    Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16))
+        .list(&filter)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -172,7 +175,11 @@ async fn the_dashboard_json_and_buttons_show_and_steer_jobs() {
     let cancelled = app.post_form(&format!("/jobs/{id}/cancel"), &[]).await;
     assert_eq!(cancelled.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        Queue::new(app.db.clone()).get(id).await.unwrap().state,
+        Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16))
+            .get(id)
+            .await
+            .unwrap()
+            .state,
         State::Cancelled
     );
     let again = html(
@@ -188,7 +195,11 @@ async fn the_dashboard_json_and_buttons_show_and_steer_jobs() {
     let retried = app.post_form(&format!("/jobs/{id}/retry"), &[]).await;
     assert_eq!(retried.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        Queue::new(app.db.clone()).get(id).await.unwrap().state,
+        Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16))
+            .get(id)
+            .await
+            .unwrap()
+            .state,
         State::Queued
     );
 }
@@ -239,7 +250,7 @@ async fn app_jobs_lists_retries_cancels_and_purges() {
     run(A::Cancel { id }).await.unwrap();
     let kept = run(A::Purge { older_than_days: 1 }).await.unwrap();
     assert!(kept.contains("deleted 0"), "{kept}");
-    let queue = Queue::new(app.db.clone());
+    let queue = Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16));
     let deleted = queue
         .purge(chrono::Utc::now() + chrono::Duration::seconds(1))
         .await
@@ -260,7 +271,7 @@ async fn the_nightly_purge_drops_finished_jobs_and_their_exports() {
     assert_eq!(runner.run_until_empty().await.unwrap().succeeded, 2);
     let file = dir.path().join("exports");
     assert_eq!(std::fs::read_dir(&file).unwrap().count(), 1);
-    let queue = Queue::new(app.db.clone());
+    let queue = Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16));
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
     let warm_up = jobs::kinds::WarmTodos { ids: vec![1] };
     let pending = queue.enqueue_at(&app.db, &warm_up, later).await.unwrap();

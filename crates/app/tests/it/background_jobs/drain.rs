@@ -10,7 +10,7 @@ use super::support::{Forever, Gate, Noop, Probe, migrated_db, quick, runner, shu
 #[tokio::test]
 async fn shutdown_finishes_short_jobs_gives_back_long_ones_and_claims_nothing_new() {
     let (_database, db) = migrated_db().await;
-    let queue = Queue::new(db.clone());
+    let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let short = queue.enqueue(&db, &Gate).await.unwrap().id;
     let long = queue.enqueue(&db, &Forever).await.unwrap().id;
     let probe = Probe::default();

@@ -16,7 +16,7 @@ use super::support::{
 #[tokio::test]
 async fn enqueue_in_a_transaction_commits_or_rolls_back_with_it() {
     let (database, db) = migrated_db().await;
-    let queue = Queue::new(db.clone());
+    let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let other = Database::connect(&database.url).await.unwrap();
 
     let txn = db::begin_write(&db).await.unwrap();
@@ -70,7 +70,7 @@ fn manual_clock() -> Clock {
 async fn failures_back_off_then_die_and_a_manual_retry_revives_the_job() {
     let (_database, db) = migrated_db().await;
     let clock = manual_clock();
-    let queue = Queue::with_clock(db, clock.clone());
+    let queue = Queue::with_clock(db.clone(), db::Hub::new(db.clone(), 16), clock.clone());
     let backoff = Backoff {
         base: Duration::from_secs(10),
         max: Duration::from_secs(3600),
@@ -126,7 +126,7 @@ async fn failures_back_off_then_die_and_a_manual_retry_revives_the_job() {
 #[tokio::test]
 async fn concurrent_enqueues_of_one_unique_key_make_one_job() {
     let (_database, db) = migrated_db().await;
-    let queue = Queue::new(db.clone());
+    let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let job = Unique {
         key: "report:2026-11".into(),
     };
@@ -155,7 +155,7 @@ async fn concurrent_enqueues_of_one_unique_key_make_one_job() {
 async fn four_workers_run_ten_thousand_jobs_exactly_once() {
     const JOBS: usize = 10_000;
     let (_database, db) = migrated_db().await;
-    let queue = Queue::new(db.clone());
+    let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let ids = queue.enqueue_many(&db, &vec![Noop; JOBS]).await.unwrap();
     assert_eq!(ids.len(), JOBS);
 
@@ -191,7 +191,7 @@ async fn four_workers_run_ten_thousand_jobs_exactly_once() {
 async fn a_job_never_runs_before_its_time() {
     let (_database, db) = migrated_db().await;
     let clock = manual_clock();
-    let queue = Queue::with_clock(db.clone(), clock.clone());
+    let queue = Queue::with_clock(db.clone(), db::Hub::new(db.clone(), 16), clock.clone());
     let probe = Probe::default();
     let worker = runner(&queue, &probe, quick());
     let at = clock.now() + chrono::Duration::seconds(60);
@@ -213,7 +213,7 @@ async fn a_cron_entry_fires_once_per_tick_across_two_workers() {
     let probe = Probe::default();
     let workers: Vec<Runner<Probe>> = (0..2)
         .map(|_| {
-            let queue = Queue::with_clock(db.clone(), clock.clone());
+            let queue = Queue::with_clock(db.clone(), db::Hub::new(db.clone(), 16), clock.clone());
             Runner::new(queue, probe.clone(), quick())
                 .schedule("every_minute", "* * * * *", &Noop)
                 .unwrap()
@@ -245,7 +245,7 @@ async fn a_cron_entry_fires_once_per_tick_across_two_workers() {
 #[tokio::test]
 async fn a_panicking_or_hanging_job_never_stops_the_worker() {
     let (_database, db) = migrated_db().await;
-    let queue = Queue::new(db.clone());
+    let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let panics = queue.enqueue(&db, &Panics).await.unwrap().id;
     let hangs = queue.enqueue(&db, &Hangs).await.unwrap().id;
     let probe = Probe::default();
@@ -278,4 +278,44 @@ async fn count(db: &impl ConnectionTrait, sql: &str) -> i64 {
     let stmt = Statement::from_string(db.get_database_backend(), sql);
     let row = db.query_one_raw(stmt).await.unwrap().unwrap();
     row.try_get_by_index(0).unwrap()
+}
+
+/// On PostgreSQL a process holds one `LISTEN` connection: the workers hear of new jobs over the
+/// hub's, which also carries chat and job progress. A job enqueued by another process (another
+/// queue, another hub) wakes a worker whose poll would not come for an hour.
+#[tokio::test]
+async fn workers_hear_of_new_jobs_over_the_hubs_one_listen_connection() {
+    let (_database, db) = migrated_db().await;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // SQLite has one process and no LISTEN: enqueue wakes the workers directly.
+        return;
+    }
+    let hub = db::Hub::new(db.clone(), 16);
+    let queue = Queue::new(db.clone(), hub.clone());
+    let _progress = hub.subscribe("job:1").await;
+    let probe = Probe::default();
+    let config = WorkerConfig {
+        poll_interval: Duration::from_secs(3_600),
+        ..quick()
+    };
+    let (stop, stopped) = shutdown();
+    let worker = tokio::spawn(runner(&queue, &probe, config).run(stopped));
+    let elsewhere = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
+
+    for n in 1..=2 {
+        elsewhere.enqueue(&db, &Noop).await.unwrap();
+        probe.wait_for_total(n, Duration::from_secs(10)).await;
+    }
+    let listening = count(
+        &db,
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+    )
+    .await;
+    assert_eq!(
+        listening, 1,
+        "one LISTEN connection for the hub and the workers"
+    );
+    stop.send(()).unwrap();
+    worker.await.unwrap().unwrap();
 }

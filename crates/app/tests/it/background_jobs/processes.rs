@@ -66,7 +66,7 @@ async fn answer_todo(mut stream: TcpStream, id: u64) {
 #[tokio::test]
 async fn a_job_whose_worker_is_killed_runs_again_after_the_lease() {
     let (database, db) = migrated_db().await;
-    let queue = Queue::new(db.clone());
+    let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream = format!("http://{}", listener.local_addr().unwrap());
     let id = queue
@@ -120,7 +120,7 @@ async fn a_job_whose_worker_is_killed_runs_again_after_the_lease() {
 #[tokio::test]
 async fn sigterm_gives_back_the_unfinished_job_and_exits_zero() {
     let (database, db) = migrated_db().await;
-    let queue = Queue::new(db.clone());
+    let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream = format!("http://{}", listener.local_addr().unwrap());
     let id = queue

@@ -47,7 +47,7 @@ async fn thumbnail_jobs(app: &crate::helpers::TestApp) -> Vec<jobs::JobRecord> {
         kind: Some("make_thumbnail".into()),
         limit: 10,
     };
-    jobs::Queue::new(app.db.clone())
+    jobs::Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16))
         .list(&filter)
         .await
         .unwrap()
@@ -163,7 +163,7 @@ async fn the_thumbnail_job_of_a_replaced_image_finishes_quietly() {
     }
 
     let runner = jobs::kinds::runner(
-        jobs::Queue::new(app.db.clone()),
+        jobs::Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16)),
         services(&app, dir.path()),
         jobs::WorkerConfig::default(),
     );

@@ -110,7 +110,7 @@ async fn an_image_is_stored_served_and_thumbnailed_by_a_job() {
     assert!(waiting.contains("Image uploaded.") && waiting.contains("thumbnail is being made"));
 
     let runner = jobs::kinds::runner(
-        jobs::Queue::new(app.db.clone()),
+        jobs::Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16)),
         services(&app, dir.path()),
         jobs::WorkerConfig::default(),
     );
