@@ -284,8 +284,6 @@ fn classify(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use super::*;
     use crate::policy::breaker::State;
 

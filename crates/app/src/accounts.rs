@@ -107,8 +107,6 @@ pub async fn token(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use super::read_password_line;
 
     #[test]

@@ -149,15 +149,15 @@ mod tests {
 
     #[test]
     fn no_subcommand_means_serve() {
-        let cli = Cli::try_parse_from(["app"]).ok();
-        assert!(cli.is_some_and(|c| c.command.is_none()));
+        let cli = Cli::try_parse_from(["app"]).unwrap();
+        assert!(cli.command.is_none());
     }
 
     #[test]
     fn jobs_list_checks_the_state() {
-        let ok = Cli::try_parse_from(["app", "jobs", "list", "--state", "dead"]).ok();
+        let ok = Cli::try_parse_from(["app", "jobs", "list", "--state", "dead"]).unwrap();
         assert!(matches!(
-            ok.and_then(|c| c.command),
+            ok.command,
             Some(Command::Jobs {
                 action: JobsAction::List {
                     state: Some(jobs::State::Dead),
@@ -171,9 +171,9 @@ mod tests {
 
     #[test]
     fn migrate_down_takes_a_step_count() {
-        let cli = Cli::try_parse_from(["app", "migrate", "down", "--steps", "2"]).ok();
+        let cli = Cli::try_parse_from(["app", "migrate", "down", "--steps", "2"]).unwrap();
         assert!(matches!(
-            cli.and_then(|c| c.command),
+            cli.command,
             Some(Command::Migrate {
                 action: MigrateAction::Down { steps: 2 }
             })

@@ -175,8 +175,6 @@ pub async fn delete_stale(db: &impl Writer, older_than: DateTime<Utc>) -> Result
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use super::*;
     use crate::DbConfig;
 

@@ -170,8 +170,6 @@ fn gate(db: &DatabaseConnection) -> Option<Arc<Semaphore>> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use std::sync::Mutex as StdMutex;
 
     use super::*;

@@ -151,28 +151,20 @@ mod tests {
 
     #[test]
     fn ticks_are_found_on_either_side_of_now() {
-        let schedule = Schedule::new("s", "*/5 * * * *", &Tick).ok();
-        let schedule = schedule.as_ref();
+        let schedule = Schedule::new("s", "*/5 * * * *", &Tick).unwrap();
         let now = at("2026-11-21T10:07:30Z");
-        assert_eq!(
-            schedule.and_then(|s| s.last_tick(now)),
-            Some(at("2026-11-21T10:05:00Z"))
-        );
-        assert_eq!(
-            schedule.and_then(|s| s.next_tick(now)),
-            Some(at("2026-11-21T10:10:00Z"))
-        );
+        assert_eq!(schedule.last_tick(now), Some(at("2026-11-21T10:05:00Z")));
+        assert_eq!(schedule.next_tick(now), Some(at("2026-11-21T10:10:00Z")));
         // A tick is its own latest tick.
         let tick = at("2026-11-21T10:10:00Z");
-        assert_eq!(schedule.and_then(|s| s.last_tick(tick)), Some(tick));
+        assert_eq!(schedule.last_tick(tick), Some(tick));
     }
 
     #[test]
     fn a_bad_expression_names_the_schedule() {
         let err = Schedule::new("nightly", "61 * * * *", &Tick)
-            .err()
-            .map(|e| e.to_string());
-        let err = err.unwrap_or_default();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("nightly") && err.contains("61 * * * *"),
             "{err}"

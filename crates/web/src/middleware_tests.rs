@@ -1,7 +1,5 @@
 //! The stack around routes the real app does not have: one that panics, one that never answers.
 
-#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
-
 use std::{path::PathBuf, time::Duration};
 
 use axum::{

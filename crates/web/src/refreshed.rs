@@ -122,8 +122,6 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use tokio::sync::oneshot;

@@ -135,8 +135,6 @@ pub(crate) fn format_cents(cents: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use std::time::{Duration, SystemTime};
 
     use super::{Templates, format_cents};

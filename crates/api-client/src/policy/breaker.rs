@@ -209,8 +209,6 @@ impl CircuitBreaker {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use super::*;
 
     fn breaker() -> CircuitBreaker {

@@ -1,7 +1,5 @@
 //! Reading and checking the configuration.
 
-#![allow(clippy::unwrap_used, reason = "test code")]
-
 use super::*;
 
 fn errors(vars: &[(&str, &str)]) -> Vec<String> {
@@ -13,18 +11,11 @@ fn errors(vars: &[(&str, &str)]) -> Vec<String> {
 
 #[test]
 fn with_nothing_set_the_defaults_run_on_sqlite() {
-    let config = Config::from_vars([]).ok();
-    let config = config.as_ref();
-    assert_eq!(config.map(|c| c.env), Some(Environment::Development));
-    assert_eq!(
-        config.map(|c| c.addr.to_string()),
-        Some("127.0.0.1:3000".into())
-    );
-    assert_eq!(
-        config.map(|c| c.db.redacted_url()),
-        Some(DbConfig::DEFAULT_URL.into())
-    );
-    assert_eq!(config.map(|c| c.web.reload_templates), Some(true));
+    let config = Config::from_vars([]).unwrap();
+    assert_eq!(config.env, Environment::Development);
+    assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+    assert_eq!(config.db.redacted_url(), DbConfig::DEFAULT_URL);
+    assert!(config.web.reload_templates);
 }
 
 #[test]
@@ -128,21 +119,18 @@ fn the_todos_upstream_policy_is_configurable_and_checked() {
         ("APP_TODOS_DEADLINE_SECS", "0.5"),
         ("APP_TODOS_MAX_IN_FLIGHT", "1024"),
     ])
-    .ok();
-    let policy = config.as_ref().map(|c| c.api.todos_policy.clone());
-    assert_eq!(policy.as_ref().map(|p| p.retry.max_attempts), Some(1));
+    .unwrap();
+    let policy = &config.api.todos_policy;
+    assert_eq!(policy.retry.max_attempts, 1);
+    assert_eq!(policy.retry.deadline, Duration::from_millis(500));
+    assert_eq!(policy.max_in_flight, 1024);
     assert_eq!(
-        policy.as_ref().map(|p| p.retry.deadline),
-        Some(Duration::from_millis(500))
-    );
-    assert_eq!(policy.as_ref().map(|p| p.max_in_flight), Some(1024));
-    assert_eq!(
-        policy.and_then(|p| p.cache_ttl),
+        policy.cache_ttl,
         Some(api::TODOS_CACHE_TTL),
         "on by default"
     );
-    let off = Config::from_vars([("APP_TODOS_CACHE_TTL_SECS", "0")]).ok();
-    assert_eq!(off.map(|c| c.api.todos_policy.cache_ttl), Some(None));
+    let off = Config::from_vars([("APP_TODOS_CACHE_TTL_SECS", "0")]).unwrap();
+    assert_eq!(off.api.todos_policy.cache_ttl, None);
     let problems = errors(&[
         ("APP_TODOS_MAX_ATTEMPTS", "0"),
         ("APP_TODOS_MAX_IN_FLIGHT", "lots"),
@@ -156,7 +144,7 @@ fn describe_hides_secrets_and_names_sources() {
         ("APP_SECRET_KEY", "a-very-secret-value-that-must-not-print"),
         ("DATABASE_URL", "postgres://app:hunter2@db/app"),
     ]);
-    let text = config.map(|c| c.describe()).unwrap_or_default();
+    let text = config.unwrap().describe();
     assert!(!text.contains("a-very-secret-value"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
     assert!(
@@ -168,14 +156,11 @@ fn describe_hides_secrets_and_names_sources() {
 
 #[test]
 fn jobs_settings_have_defaults_and_bad_ones_are_named() {
-    let config = Config::from_vars([]).ok();
-    let jobs = config.as_ref().map(|c| &c.jobs);
-    assert_eq!(jobs.map(|j| j.in_process), Some(true));
-    assert_eq!(jobs.map(|j| j.mailer.as_str()), Some("log"));
-    assert_eq!(
-        jobs.map(|j| j.exports_dir()),
-        Some(std::path::PathBuf::from("data/exports"))
-    );
+    let config = Config::from_vars([]).unwrap();
+    let jobs = &config.jobs;
+    assert!(jobs.in_process);
+    assert_eq!(jobs.mailer.as_str(), "log");
+    assert_eq!(jobs.exports_dir(), std::path::PathBuf::from("data/exports"));
 
     let problems = errors(&[
         ("APP_JOBS_CONCURRENCY", "0"),
@@ -192,5 +177,5 @@ fn jobs_settings_have_defaults_and_bad_ones_are_named() {
 
     // An SMTP URL is checked without building a transport (no runtime here).
     let smtp = Config::from_vars([("APP_MAILER", "smtp://mailpit:1025")]);
-    assert!(smtp.is_ok());
+    smtp.unwrap();
 }

@@ -202,8 +202,6 @@ fn dummy_hash() -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, Version};
 
     use super::{Password, Verified, hash_blocking, verify_blocking};
@@ -242,7 +240,7 @@ mod tests {
         .hash_password(b"correct horse battery")
         .unwrap()
         .to_string();
-        assert!(PasswordHash::new(&old).is_ok());
+        PasswordHash::new(&old).unwrap();
 
         assert_eq!(
             verify_blocking(&old, "correct horse battery"),

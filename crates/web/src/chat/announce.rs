@@ -82,8 +82,6 @@ impl Drop for Waiting<'_> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use std::{
         pin::pin,
         sync::atomic::{AtomicUsize, Ordering},

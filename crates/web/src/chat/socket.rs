@@ -319,12 +319,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_posting_limit_refills_each_window() {
         let mut limit = RateLimit::new(2, Duration::from_secs(10));
-        assert!(limit.take().is_ok());
-        assert!(limit.take().is_ok());
+        limit.take().unwrap();
+        limit.take().unwrap();
         assert_eq!(limit.take(), Err(Duration::from_secs(10)));
         tokio::time::advance(Duration::from_secs(4)).await;
         assert_eq!(limit.take(), Err(Duration::from_secs(6)));
         tokio::time::advance(Duration::from_secs(6)).await;
-        assert!(limit.take().is_ok());
+        limit.take().unwrap();
     }
 }

@@ -138,8 +138,6 @@ impl ToSql for Bound<'_> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use sea_orm::Value;
     use tokio_postgres::types::Type;
 

@@ -122,8 +122,6 @@ impl<'de> Deserializer<'de> for Column<'_> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-
     use chrono::{DateTime, Utc};
     use sea_orm::ColumnType;
     use serde::Deserialize;
