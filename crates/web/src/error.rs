@@ -11,7 +11,7 @@ use axum::{
 };
 use db::FieldErrors;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, slug};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -195,27 +195,6 @@ fn upstream_status(error: &api_client::Error) -> StatusCode {
         E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         E::InvalidResponse { .. } => StatusCode::BAD_GATEWAY,
         E::Build(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// The problem `type` for a status: a stable, kebab-case name clients can match on.
-pub(crate) fn slug(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::BAD_REQUEST => "bad-request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not-found",
-        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
-        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable-content",
-        StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
-        StatusCode::SERVICE_UNAVAILABLE => "service-unavailable",
-        StatusCode::BAD_GATEWAY => "bad-gateway",
-        StatusCode::GATEWAY_TIMEOUT => "gateway-timeout",
-        s if s.is_server_error() => "internal",
-        _ => "client-error",
     }
 }
 

@@ -16,7 +16,7 @@ use axum::{
 use db::FieldErrors;
 use serde::Serialize;
 
-use crate::{Templates, error::slug};
+use crate::Templates;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Problem {
@@ -142,4 +142,25 @@ pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .extensions_mut()
         .insert(Problem::for_status(status));
     response
+}
+
+/// The problem `type` for a status: a stable, kebab-case name clients can match on.
+pub(crate) fn slug(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad-request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable-content",
+        StatusCode::TOO_MANY_REQUESTS => "too-many-requests",
+        StatusCode::SERVICE_UNAVAILABLE => "service-unavailable",
+        StatusCode::BAD_GATEWAY => "bad-gateway",
+        StatusCode::GATEWAY_TIMEOUT => "gateway-timeout",
+        s if s.is_server_error() => "internal",
+        _ => "client-error",
+    }
 }

@@ -10,7 +10,7 @@ use api_client::ApiClients;
 use axum::extract::FromRef;
 use db::DatabaseConnection;
 
-use crate::{Shutdown, Templates, WebConfig, auth::TokenCache};
+use crate::{Shutdown, Templates, WebConfig, auth::token_cache::TokenCache};
 
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Shared>);

@@ -10,8 +10,9 @@ pub mod password;
 pub mod rate_limit;
 pub(crate) mod session;
 pub mod store;
-mod token_cache;
+pub(crate) mod token_cache;
 pub mod tokens;
+mod user;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -20,50 +21,13 @@ use axum::{
     http::{header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
-use serde::Serialize;
 use tower_sessions::Session;
 
 use crate::{AppState, Error, Result, problem::is_api};
 
 pub use session::Flash;
 pub use store::DbSessionStore;
-pub(crate) use token_cache::TokenCache;
-
-/// How the current request proved who it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    Session,
-    Token,
-}
-
-/// The user making the request.
-#[derive(Debug, Clone, Serialize)]
-pub struct CurrentUser {
-    pub id: i64,
-    pub email: String,
-    pub is_admin: bool,
-    pub via: AuthMethod,
-}
-
-impl CurrentUser {
-    /// The user as the maker of a change (ownership checks, audit rows).
-    pub fn actor(&self) -> db::Actor {
-        db::Actor {
-            user_id: self.id,
-            is_admin: self.is_admin,
-        }
-    }
-
-    fn new(user: db::users::User, via: AuthMethod) -> Self {
-        Self {
-            id: user.id,
-            email: user.email,
-            is_admin: user.is_admin,
-            via,
-        }
-    }
-}
+pub use user::{AuthMethod, CurrentUser};
 
 /// The identity worked out once per request and kept in its extensions, so several extractors
 /// (the page context and a `RequireUser`) cost one lookup.

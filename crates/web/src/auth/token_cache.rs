@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
-use super::CurrentUser;
+use super::user::CurrentUser;
 
 /// How long a replica trusts a token it checked.
 const TTL: Duration = Duration::from_secs(1);
