@@ -15,6 +15,7 @@
 mod background_jobs;
 mod cli;
 mod deployment;
+mod docs;
 mod faults;
 mod health;
 mod helpers;
