@@ -60,6 +60,10 @@ jobs *args="list":
 check:
     cargo run -- check
 
+# Rename the project: page titles, compose project and images, SQLite file, session cookie
+rename name:
+    sh scripts/rename.sh "$1"
+
 # Load-test the app against a bare axum + raw sqlx baseline, with budgets (BENCH_DATABASE_URL=postgres://... adds a PostgreSQL round)
 bench *args: _wrk
     cargo build --release -p app -p bench

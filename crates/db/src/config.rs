@@ -19,7 +19,7 @@ pub struct DbConfig {
 }
 
 impl DbConfig {
-    pub const DEFAULT_URL: &str = "sqlite://data/app.db?mode=rwc";
+    pub const DEFAULT_URL: &str = "sqlite://data/async-starter.db?mode=rwc";
 
     pub fn new(url: impl Into<String>) -> Self {
         Self {
@@ -105,8 +105,8 @@ mod tests {
     fn urls_without_a_password_are_unchanged() {
         assert_eq!(redact_url("postgres://app@db/app"), "postgres://app@db/app");
         assert_eq!(
-            redact_url("sqlite://data/app.db?mode=rwc"),
-            "sqlite://data/app.db?mode=rwc"
+            redact_url("sqlite://data/async-starter.db?mode=rwc"),
+            "sqlite://data/async-starter.db?mode=rwc"
         );
     }
 }

@@ -78,7 +78,7 @@ pub async fn ping(db: &DatabaseConnection) -> Result<()> {
     db.ping().await.map_err(Error::Unavailable)
 }
 
-/// `sqlite://data/app.db?mode=rwc` → creates `data/` so a fresh clone needs no set-up step.
+/// `sqlite://data/async-starter.db?mode=rwc` → creates `data/` so a fresh clone needs no set-up step.
 fn create_sqlite_parent_dir(url: &str) -> Result<()> {
     let path = url
         .trim_start_matches("sqlite:")

@@ -172,14 +172,20 @@ impl Default for SecurityConfig {
     }
 }
 
+/// The session cookie, named after the project (`just rename` changes it) so that two apps on
+/// one host (`localhost:3000` and `:3001` share cookies) do not sign each other out.
+pub const SESSION_COOKIE: &str = "async_starter_session";
+/// The same, `__Host-` prefixed when secure: browsers refuse it unless it is `Secure`, host-only
+/// and for the whole site.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-async_starter_session";
+
 impl SecurityConfig {
-    /// The session cookie's name: `__Host-` prefixed when secure, so browsers refuse it unless it
-    /// is `Secure`, host-only and for the whole site.
+    /// The session cookie's name (see [`SESSION_COOKIE`]).
     pub fn session_cookie_name(&self) -> &'static str {
         if self.secure_cookies {
-            "__Host-session"
+            SECURE_SESSION_COOKIE
         } else {
-            "session"
+            SESSION_COOKIE
         }
     }
 

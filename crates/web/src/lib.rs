@@ -25,7 +25,10 @@ mod state;
 mod templates;
 mod upload;
 
-pub use config::{ChatConfig, SecurityConfig, ServerConfig, UploadConfig, WebConfig};
+pub use config::{
+    ChatConfig, SECURE_SESSION_COOKIE, SESSION_COOKIE, SecurityConfig, ServerConfig, UploadConfig,
+    WebConfig,
+};
 pub use error::{Error, Result};
 pub use router::build as build_router;
 pub use server::serve;

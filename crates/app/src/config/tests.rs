@@ -52,7 +52,10 @@ fn production_needs_allowed_hosts_and_defaults_to_secure_cookies_and_hsts() {
     let security = &config.web.security;
     assert_eq!(security.allowed_hosts, vec!["a.example", "b.example"]);
     assert!(security.secure_cookies);
-    assert_eq!(security.session_cookie_name(), "__Host-session");
+    assert_eq!(
+        security.session_cookie_name(),
+        format!("__Host-{}", web::SESSION_COOKIE)
+    );
     assert!(security.hsts_max_age.is_some());
     assert!(
         deploy_problems(&config).is_empty(),
@@ -62,7 +65,7 @@ fn production_needs_allowed_hosts_and_defaults_to_secure_cookies_and_hsts() {
 
     let dev = Config::from_vars([]).unwrap();
     assert!(!dev.web.security.secure_cookies);
-    assert_eq!(dev.web.security.session_cookie_name(), "session");
+    assert_eq!(dev.web.security.session_cookie_name(), web::SESSION_COOKIE);
     assert!(dev.web.security.hsts_max_age.is_none());
 }
 

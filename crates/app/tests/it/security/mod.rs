@@ -36,6 +36,10 @@ pub fn session_cookie(response: &Response) -> Option<String> {
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("session=") || v.starts_with("__Host-session="))
+        .find(|v| {
+            [web::SESSION_COOKIE, web::SECURE_SESSION_COOKIE]
+                .iter()
+                .any(|name| v.starts_with(&format!("{name}=")))
+        })
         .map(str::to_owned)
 }

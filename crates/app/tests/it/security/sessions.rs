@@ -25,7 +25,10 @@ async fn s6_in_development_the_cookie_is_http_only_and_lax_without_secure() {
 
     let cookie = login_cookie(&app).await;
 
-    assert!(cookie.starts_with("session="), "{cookie}");
+    assert!(
+        cookie.starts_with(&format!("{}=", web::SESSION_COOKIE)),
+        "{cookie}"
+    );
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
         "{cookie}"
@@ -45,7 +48,10 @@ async fn s6_in_production_the_cookie_is_secure_and_host_prefixed_with_hsts() {
     let cookie = login_cookie(&app).await;
     let health = app.get("/health").await;
 
-    assert!(cookie.starts_with("__Host-session="), "{cookie}");
+    assert!(
+        cookie.starts_with(&format!("{}=", web::SECURE_SESSION_COOKIE)),
+        "{cookie}"
+    );
     for flag in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(flag), "{flag} missing: {cookie}");
     }
