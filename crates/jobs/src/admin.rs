@@ -206,7 +206,7 @@ impl Queue {
         self.wake();
         if crate::sql::is_postgres(conn) {
             // Workers in other processes hear of a revived job now, not at their next poll.
-            let notify = format!("SELECT {}", db::notify_expression(crate::queue::WAKE_TOPIC));
+            let notify = format!("SELECT {}", *crate::queue::NOTIFY_WAKE);
             conn.execute_unprepared(&notify).await?;
         }
         Ok(job)

@@ -22,6 +22,10 @@ use crate::{
 /// The PostgreSQL channel workers `LISTEN` on; every enqueue notifies it when it commits.
 pub(crate) const WAKE_TOPIC: &str = "jobs:wake";
 
+/// The SQL expression that publishes a wake-up on the hub, built once.
+pub(crate) static NOTIFY_WAKE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| db::notify_expression(WAKE_TOPIC));
+
 /// A cheap-to-clone handle on the queue in the app's database.
 ///
 /// Enqueueing takes any connection: the pool, or a transaction the caller holds. In a
@@ -221,7 +225,7 @@ fn with_notify(conn: &impl ConnectionTrait, insert: String, notify: bool) -> Str
         format!(
             "WITH ins AS ({insert}) SELECT ins.id FROM ins \
              CROSS JOIN (SELECT {}) AS notified",
-            db::notify_expression(WAKE_TOPIC)
+            *NOTIFY_WAKE
         )
     } else {
         insert

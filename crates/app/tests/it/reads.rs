@@ -211,30 +211,27 @@ async fn every_column_type_and_filter_reads_as_the_pool_reads_it() {
     }
 }
 
-/// The connections of the test's PostgreSQL readers open on this test's database.
-async fn read_connections(app: &TestApp) -> Vec<i32> {
+/// `expr` for each of the test's PostgreSQL read connections open on this test's database,
+/// in `pid` order (`a` is `pg_stat_activity`, `s` is `pg_stat_ssl`).
+async fn of_read_connections<T: sea_orm::TryGetable>(app: &TestApp, expr: &str) -> Vec<T> {
     use sea_orm::{ConnectionTrait, Statement};
     let rows = app
         .db
         .query_all_raw(Statement::from_string(
             sea_orm::DbBackend::Postgres,
             format!(
-                "SELECT pid FROM pg_stat_activity \
-                 WHERE application_name = '{TEST_READS}' AND datname = current_database() \
-                 ORDER BY pid"
+                "SELECT {expr} AS v FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+                 WHERE a.application_name = '{TEST_READS}' AND a.datname = current_database() \
+                 ORDER BY a.pid"
             ),
         ))
         .await
         .unwrap();
-    rows.iter()
-        .map(|r| r.try_get::<i32>("", "pid").unwrap())
-        .collect()
+    rows.iter().map(|r| r.try_get("", "v").unwrap()).collect()
 }
 
 #[tokio::test]
 async fn postgres_reads_survive_their_connections_being_terminated() {
-    use sea_orm::ConnectionTrait;
-
     let app = spawn_app().await;
     if !app.on_postgres() {
         // SQLite readers hold files, not connections a server can end.
@@ -243,22 +240,17 @@ async fn postgres_reads_survive_their_connections_being_terminated() {
     products::seed_demo(&app.db, 5).await.unwrap();
     let reads = reads(&app);
     assert_eq!(products::get(&reads, 1).await.unwrap().id, 1);
-    let before = read_connections(&app).await;
+    let before: Vec<i32> = of_read_connections(&app, "a.pid").await;
     assert_eq!(before.len(), 1, "the read ran on a read connection");
 
     // The server ends them (a restart, a failover, an administrator), waiting until they are gone.
-    app.db
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
-             WHERE application_name = '{TEST_READS}' AND datname = current_database()"
-        ))
-        .await
-        .unwrap();
+    let ended: Vec<bool> = of_read_connections(&app, "pg_terminate_backend(a.pid, 5000)").await;
+    assert_eq!(ended, [true]);
 
     for id in 1..=5 {
         assert_eq!(products::get(&reads, id).await.unwrap().id, id);
     }
-    let after = read_connections(&app).await;
+    let after: Vec<i32> = of_read_connections(&app, "a.pid").await;
     assert_eq!(after.len(), 1);
     assert_ne!(
         after, before,
@@ -268,8 +260,6 @@ async fn postgres_reads_survive_their_connections_being_terminated() {
 
 #[tokio::test]
 async fn postgres_readers_encrypt_with_sslmode_require() {
-    use sea_orm::{ConnectionTrait, Statement};
-
     let app = spawn_app().await;
     if !app.on_postgres() {
         // SQLite has no connection to encrypt.
@@ -292,19 +282,6 @@ async fn postgres_readers_encrypt_with_sslmode_require() {
     let reads = Reads::open(&app.db, &config).unwrap();
 
     assert_eq!(products::get(&reads, 2).await.unwrap().id, 2);
-    let encrypted = app
-        .db
-        .query_one_raw(Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            format!(
-                "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid \
-                 WHERE a.application_name = '{TEST_READS}' AND a.datname = current_database()"
-            ),
-        ))
-        .await
-        .unwrap()
-        .expect("the read connection is open")
-        .try_get::<bool>("", "ssl")
-        .unwrap();
-    assert!(encrypted, "the read connection uses TLS");
+    let encrypted: Vec<bool> = of_read_connections(&app, "s.ssl").await;
+    assert_eq!(encrypted, [true], "the read connection uses TLS");
 }

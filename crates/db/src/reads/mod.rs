@@ -32,15 +32,17 @@ mod postgres;
 mod row;
 mod sqlite;
 
-/// Where reads run: the pool, SQLite reader threads, or PostgreSQL read connections.
+/// Where reads run: the pool, SQLite reader threads, or PostgreSQL read connections. What the
+/// readers leave (a type they do not handle) runs on the pool.
 #[derive(Debug, Clone)]
 pub struct Reads {
-    inner: Inner,
+    db: DatabaseConnection,
+    readers: Readers,
 }
 
 #[derive(Debug, Clone)]
-enum Inner {
-    Pool(DatabaseConnection),
+enum Readers {
+    None,
     Sqlite(Arc<sqlite::Readers>),
     Postgres(Arc<postgres::Readers>),
 }
@@ -49,7 +51,8 @@ impl Reads {
     /// Reads through `db` itself (SQLite in memory, tests).
     pub fn pool(db: DatabaseConnection) -> Self {
         Self {
-            inner: Inner::Pool(db),
+            db,
+            readers: Readers::None,
         }
     }
 
@@ -58,25 +61,28 @@ impl Reads {
     /// connections (opened when first needed); otherwise the pool.
     pub fn open(db: &DatabaseConnection, config: &DbConfig) -> Result<Self> {
         let url = config.url.expose_secret();
-        if let Some(path) = sqlite_path(db, url) {
-            let readers = sqlite::Readers::start(&path, config.readers.max(1), db.clone())?;
-            return Ok(Self {
-                inner: Inner::Sqlite(Arc::new(readers)),
-            });
-        }
-        if db.get_database_backend() == DbBackend::Postgres {
-            match postgres::Readers::open(url, config, db.clone()) {
-                Ok(readers) => {
-                    return Ok(Self {
-                        inner: Inner::Postgres(Arc::new(readers)),
-                    });
+        let readers = if let Some(path) = sqlite_path(db, url) {
+            Readers::Sqlite(Arc::new(sqlite::Readers::start(
+                &path,
+                config.readers.max(1),
+            )?))
+        } else if db.get_database_backend() == DbBackend::Postgres {
+            match postgres::Readers::open(url, config) {
+                Ok(readers) => Readers::Postgres(Arc::new(readers)),
+                Err(why) => {
+                    tracing::info!(
+                        "PostgreSQL reads go through the sea-orm pool: {why} (see DATABASE_URL in the README)"
+                    );
+                    Readers::None
                 }
-                Err(why) => tracing::info!(
-                    "PostgreSQL reads go through the sea-orm pool: {why} (see DATABASE_URL in the README)"
-                ),
             }
-        }
-        Ok(Self::pool(db.clone()))
+        } else {
+            Readers::None
+        };
+        Ok(Self {
+            db: db.clone(),
+            readers,
+        })
     }
 }
 
@@ -138,10 +144,14 @@ impl Read for Reads {
         E: EntityTrait,
         E::Model: DeserializeOwned + FromQueryResult + Send + 'static,
     {
-        match &self.inner {
-            Inner::Pool(db) => Ok(select.all(db).await?),
-            Inner::Sqlite(readers) => readers.all(select).await,
-            Inner::Postgres(readers) => readers.all(select).await,
+        let read = match &self.readers {
+            Readers::None => None,
+            Readers::Sqlite(readers) => readers.all(&select).await?,
+            Readers::Postgres(readers) => readers.all(&select).await?,
+        };
+        match read {
+            Some(models) => Ok(models),
+            None => Ok(select.all(&self.db).await?),
         }
     }
 }

@@ -11,7 +11,7 @@
 use std::str::FromStr;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
-use sea_orm::{DatabaseConnection, DbBackend, EntityTrait, QueryTrait, Select};
+use sea_orm::{DbBackend, EntityTrait, QueryTrait, Select};
 use serde::de::DeserializeOwned;
 use tokio_postgres::{NoTls, config::SslMode, error::SqlState, types::ToSql};
 
@@ -29,22 +29,17 @@ const STATEMENT_CACHE: usize = 256;
 /// What `application_name` the read connections report, unless the URL sets one.
 const APPLICATION_NAME: &str = "app-reads";
 
-/// The read connections, and the sea-orm pool for what they leave to it.
+/// The read connections.
 #[derive(Debug)]
 pub(super) struct Readers {
     pool: Pool,
-    fallback: DatabaseConnection,
 }
 
 impl Readers {
     /// The readers for `url`, or why they cannot serve it: an option tokio-postgres does not
     /// know (sqlx's own, `sslrootcert`), or an `sslmode` that verifies certificates, which is
     /// left to sqlx rather than done twice.
-    pub(super) fn open(
-        url: &str,
-        config: &DbConfig,
-        fallback: DatabaseConnection,
-    ) -> std::result::Result<Self, String> {
+    pub(super) fn open(url: &str, config: &DbConfig) -> std::result::Result<Self, String> {
         let mut pg = tokio_postgres::Config::from_str(url).map_err(|e| e.to_string())?;
         if pg.get_application_name().is_none() {
             pg.application_name(APPLICATION_NAME);
@@ -69,23 +64,23 @@ impl Readers {
             .create_timeout(Some(config.acquire_timeout))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Self { pool, fallback })
+        Ok(Self { pool })
     }
 
-    /// Every row `select` returns. A connection found closed (the server restarted, the
-    /// connection was terminated) is dropped and the read tried once more on another.
-    pub(super) async fn all<E>(&self, select: Select<E>) -> Result<Vec<E::Model>>
+    /// Every row `select` returns; `None` when the statement has a type these readers leave to
+    /// the pool. A connection found closed (the server restarted, the connection was terminated)
+    /// is dropped and the read tried once more on another.
+    pub(super) async fn all<E>(&self, select: &Select<E>) -> Result<Option<Vec<E::Model>>>
     where
         E: EntityTrait,
-        E::Model: DeserializeOwned + sea_orm::FromQueryResult + Send + 'static,
+        E::Model: DeserializeOwned,
     {
         let statement = select.build(DbBackend::Postgres);
         let values = statement.values.map(|v| v.0).unwrap_or_default();
         let mut retried = false;
         loop {
             match self.try_all::<E>(&statement.sql, &values).await {
-                Ok(Some(models)) => return Ok(models),
-                Ok(None) => return Ok(select.all(&self.fallback).await?),
+                Ok(models) => return Ok(models),
                 Err(Failure::Lost(_)) if !retried => retried = true,
                 Err(Failure::Lost(err)) => return Err(lost(&err)),
                 Err(Failure::Other(err)) => return Err(err),

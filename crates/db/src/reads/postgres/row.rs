@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use serde::de::{self, Deserializer, Visitor, value::Error};
 use tokio_postgres::types::{FromSql, Type};
 
-use crate::reads::row::{self, Row, text_enum};
+use crate::reads::row::{self, Row, Value};
 
 /// The column types [`read`] decodes; a statement with any other goes to the sea-orm pool.
 const READABLE: [Type; 17] = [
@@ -41,7 +41,7 @@ pub(super) fn read<T: de::DeserializeOwned>(row: &tokio_postgres::Row) -> Result
 struct PgRow<'a>(&'a tokio_postgres::Row);
 
 impl Row for PgRow<'_> {
-    type Column<'a>
+    type Value<'a>
         = Column<'a>
     where
         Self: 'a;
@@ -97,10 +97,21 @@ fn decode<'a, T: FromSql<'a>>(ty: &Type, raw: &'a [u8]) -> Result<T, Error> {
     T::from_sql(ty, raw).map_err(de::Error::custom)
 }
 
-impl<'de> Deserializer<'de> for Column<'_> {
-    type Error = Error;
+impl Value for Column<'_> {
+    fn is_null(&self) -> bool {
+        self.raw.is_none()
+    }
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn bytes(&self) -> Option<&[u8]> {
+        self.raw.filter(|_| *self.ty == Type::BYTEA)
+    }
+
+    fn text(&self) -> Option<Result<&str, Error>> {
+        let raw = self.raw.filter(|_| readable_as_text(self.ty))?;
+        Some(decode(self.ty, raw))
+    }
+
+    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let Some(raw) = self.raw else {
             return visitor.visit_none();
         };
@@ -142,42 +153,6 @@ impl<'de> Deserializer<'de> for Column<'_> {
                 "the readers do not decode {ty} columns"
             ))),
         }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.raw {
-            None => visitor.visit_none(),
-            Some(_) => visitor.visit_some(self),
-        }
-    }
-
-    /// `Vec<u8>` (a bytea column) asks for a sequence: its bytes.
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match (self.raw, self.ty) {
-            (Some(bytes), &Type::BYTEA) => {
-                visitor.visit_seq(de::value::SeqDeserializer::new(bytes.iter().copied()))
-            }
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self.raw {
-            Some(raw) if readable_as_text(self.ty) => {
-                text_enum(decode(self.ty, raw)?, name, variants, visitor)
-            }
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct tuple tuple_struct map struct identifier ignored_any
     }
 }
 

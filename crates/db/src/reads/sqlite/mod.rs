@@ -20,19 +20,13 @@ type Job = Box<dyn FnOnce(&rusqlite::Connection) + Send>;
 #[derive(Debug)]
 pub(super) struct Readers {
     queue: flume::Sender<Job>,
-    /// The pool, for a statement with a parameter the readers do not bind.
-    fallback: sea_orm::DatabaseConnection,
 }
 
 /// Statements each reader keeps prepared.
 const STATEMENT_CACHE: usize = 64;
 
 impl Readers {
-    pub(super) fn start(
-        path: &str,
-        threads: usize,
-        fallback: sea_orm::DatabaseConnection,
-    ) -> Result<Self> {
+    pub(super) fn start(path: &str, threads: usize) -> Result<Self> {
         let (queue, jobs) = flume::unbounded::<Job>();
         for n in 0..threads {
             let conn = open_reader(path)?;
@@ -46,22 +40,25 @@ impl Readers {
                 })
                 .map_err(|e| unavailable(format!("cannot start a SQLite reader: {e}")))?;
         }
-        Ok(Self { queue, fallback })
+        Ok(Self { queue })
     }
 
-    /// Every row `select` returns, read on one of the threads.
-    pub(super) async fn all<E>(&self, select: Select<E>) -> Result<Vec<E::Model>>
+    /// Every row `select` returns, read on one of the threads; `None` when a parameter is one
+    /// the readers do not bind (the caller runs it on the pool).
+    pub(super) async fn all<E>(&self, select: &Select<E>) -> Result<Option<Vec<E::Model>>>
     where
         E: EntityTrait,
-        E::Model: DeserializeOwned + sea_orm::FromQueryResult + Send + 'static,
+        E::Model: DeserializeOwned + Send + 'static,
     {
         let statement = select.build(DbBackend::Sqlite);
         let values = statement.values.map(|v| v.0).unwrap_or_default();
         let (sql, values) = inline_limit(statement.sql, values);
         let Some(params) = params(&values) else {
-            return Ok(select.all(&self.fallback).await?);
+            return Ok(None);
         };
-        self.run(move |conn| query::<E>(conn, &sql, &params)).await
+        self.run(move |conn| query::<E>(conn, &sql, &params))
+            .await
+            .map(Some)
     }
 
     async fn run<T: Send + 'static>(

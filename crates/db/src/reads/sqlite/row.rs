@@ -5,7 +5,7 @@ use rusqlite::types::ValueRef;
 use sea_orm::ColumnType;
 use serde::de::{self, Deserializer, Visitor, value::Error};
 
-use crate::reads::row::{self, Row, text_enum};
+use crate::reads::row::{self, Row, Value};
 
 /// Deserializes `row` into `T`; `kinds[i]` is the declared type of column `i`, if the entity has
 /// that column.
@@ -22,7 +22,7 @@ struct SqliteRow<'a, 'r> {
 }
 
 impl Row for SqliteRow<'_, '_> {
-    type Column<'a>
+    type Value<'a>
         = Column<'a>
     where
         Self: 'a;
@@ -49,10 +49,26 @@ struct Column<'a> {
     kind: Option<&'a ColumnType>,
 }
 
-impl<'de> Deserializer<'de> for Column<'_> {
-    type Error = Error;
+impl Value for Column<'_> {
+    fn is_null(&self) -> bool {
+        matches!(self.value, ValueRef::Null)
+    }
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn bytes(&self) -> Option<&[u8]> {
+        match self.value {
+            ValueRef::Blob(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    fn text(&self) -> Option<Result<&str, Error>> {
+        match self.value {
+            ValueRef::Text(text) => Some(std::str::from_utf8(text).map_err(de::Error::custom)),
+            _ => None,
+        }
+    }
+
+    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match (self.value, self.kind) {
             (ValueRef::Null, _) => visitor.visit_none(),
             (ValueRef::Integer(v), Some(ColumnType::Boolean)) => visitor.visit_bool(v != 0),
@@ -80,43 +96,6 @@ impl<'de> Deserializer<'de> for Column<'_> {
             }
             (ValueRef::Blob(bytes), _) => visitor.visit_bytes(bytes),
         }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.value {
-            ValueRef::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    /// `Vec<u8>` (a binary column) asks for a sequence: the blob's bytes.
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.value {
-            ValueRef::Blob(bytes) => {
-                visitor.visit_seq(de::value::SeqDeserializer::new(bytes.iter().copied()))
-            }
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self.value {
-            ValueRef::Text(text) => {
-                let text = std::str::from_utf8(text).map_err(de::Error::custom)?;
-                text_enum(text, name, variants, visitor)
-            }
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct tuple tuple_struct map struct identifier ignored_any
     }
 }
 
