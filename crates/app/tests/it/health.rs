@@ -1,7 +1,27 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{html, spawn_app};
+
+/// What the engine serves whatever the app adds or removes: the home page, the account pages to
+/// a visitor, the jobs dashboard to an administrator, each in the shared layout.
+#[tokio::test]
+async fn the_engines_own_pages_answer_in_the_layout() {
+    let app = spawn_app().await;
+    let visitor = app.anonymous();
+
+    let mut pages = vec![html(app.get("/").await, StatusCode::OK).await];
+    for path in ["/signup", "/login"] {
+        let response = visitor.get(app.url(path)).send().await.unwrap();
+        pages.push(html(response, StatusCode::OK).await);
+    }
+    pages.push(html(app.get("/jobs").await, StatusCode::OK).await);
+
+    for page in pages {
+        assert!(page.contains("<nav class=\"container nav\""), "{page}");
+        assert!(page.contains("href=\"/static/app.css\""), "{page}");
+    }
+}
 
 #[tokio::test]
 async fn health_answers_ok() {

@@ -30,16 +30,16 @@ async fn migrations_go_up_down_and_up_again() {
     assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
 
     run(&config, &db, MigrateAction::Up).await;
-    assert!(table_exists(&db, "products").await && table_exists(&db, "audit_log").await);
+    assert!(table_exists(&db, "users").await && table_exists(&db, "jobs").await);
     let status = commands::migration_status(&db).await.unwrap();
     assert!(status.len() >= 2 && status.iter().all(|(_, applied)| *applied));
 
     run(&config, &db, MigrateAction::Down { steps: 100 }).await;
-    assert!(!table_exists(&db, "products").await && !table_exists(&db, "audit_log").await);
+    assert!(!table_exists(&db, "users").await && !table_exists(&db, "jobs").await);
 
     run(&config, &db, MigrateAction::Up).await;
-    assert!(table_exists(&db, "products").await && table_exists(&db, "audit_log").await);
-    db::products::seed_demo(&db, 3).await.unwrap();
+    assert!(table_exists(&db, "users").await && table_exists(&db, "jobs").await);
+    crate::helpers::create_user(&db, "again@example.com", false).await;
 }
 
 #[tokio::test]
@@ -63,10 +63,11 @@ async fn fresh_empties_the_database_and_production_needs_yes() {
     let config = test_config(&database.url, &[]);
     let db = commands::connect(&config).await.unwrap();
     run(&config, &db, MigrateAction::Up).await;
-    db::products::seed_demo(&db, 5).await.unwrap();
+    crate::helpers::create_user(&db, "before@example.com", false).await;
 
     run(&config, &db, MigrateAction::Fresh { yes: false }).await;
-    assert_eq!(db::products::count(&db).await.unwrap(), 0);
+    let users = db::users::count(&db).await.unwrap();
+    assert_eq!(users, 0, "fresh drops every table and migrates up again");
 
     let prod = test_config(
         &database.url,

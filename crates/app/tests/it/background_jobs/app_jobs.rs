@@ -273,8 +273,11 @@ async fn the_nightly_purge_drops_finished_jobs_and_their_exports() {
     assert_eq!(std::fs::read_dir(&file).unwrap().count(), 1);
     let queue = Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16));
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
-    let warm_up = jobs::kinds::WarmTodos { ids: vec![1] };
-    let pending = queue.enqueue_at(&app.db, &warm_up, later).await.unwrap();
+    let welcome = jobs::kinds::AccountEmail {
+        to: "later@example.com".into(),
+        notice: jobs::kinds::AccountNotice::Welcome,
+    };
+    let pending = queue.enqueue_at(&app.db, &welcome, later).await.unwrap();
 
     let purge = jobs::kinds::PurgeFinished { older_than_days: 0 };
     let purge = queue.enqueue(&app.db, &purge).await.unwrap().id;

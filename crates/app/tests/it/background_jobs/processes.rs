@@ -1,23 +1,27 @@
 //! Real `app worker` processes: J2 killed with SIGKILL mid-job, J3 stopped with SIGTERM.
 //!
-//! The job is the app's own `warm_todos`, pointed at a TCP listener the test holds: the moment
-//! the listener accepts, the worker is in the middle of the job.
+//! The job is the engine's own account mail, sent over SMTP to a TCP listener the test holds: the
+//! moment the listener accepts, the worker is in the middle of the job (an SMTP server speaks
+//! first, so the worker waits there for as long as the test likes).
 
 use std::{
     process::{Child, Command, Stdio},
     time::Duration,
 };
 
-use jobs::{Queue, State, kinds::WarmTodos};
+use jobs::{
+    Queue, State,
+    kinds::{AccountEmail, AccountNotice},
+};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
 };
 
 use super::support::{migrated_db, shutdown};
 use crate::helpers::test_config;
 
-fn spawn_worker(database_url: &str, upstream: &str, extra: &[(&str, &str)]) -> Child {
+fn spawn_worker(database_url: &str, smtp: &str, extra: &[(&str, &str)]) -> Child {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_app"));
     command
@@ -27,8 +31,7 @@ fn spawn_worker(database_url: &str, upstream: &str, extra: &[(&str, &str)]) -> C
         .env("APP_ENV", "test")
         .env("DATABASE_URL", database_url)
         .env("APP_MIGRATE_ON_START", "false")
-        .env("APP_TODOS_API_URL", upstream)
-        .env("APP_TODOS_CACHE_TTL_SECS", "0")
+        .env("APP_MAILER", smtp)
         .env("RUST_LOG", "warn")
         .envs(extra.iter().copied())
         .stdout(Stdio::null())
@@ -36,29 +39,45 @@ fn spawn_worker(database_url: &str, upstream: &str, extra: &[(&str, &str)]) -> C
     command.spawn().unwrap()
 }
 
-/// Accepts one connection and reads its request head; the connection stays open.
-async fn accept_request(listener: &TcpListener) -> TcpStream {
+/// Accepts one connection (the worker's SMTP client, now waiting for a greeting it will not get)
+/// and keeps it open.
+async fn accept_connection(listener: &TcpListener) -> TcpStream {
     let accepted = tokio::time::timeout(Duration::from_secs(60), listener.accept()).await;
-    let (mut stream, _) = accepted.expect("the worker reached the upstream").unwrap();
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await.unwrap();
-        assert!(n > 0, "the worker hung up before sending its request");
-        head.extend_from_slice(&buf[..n]);
-    }
-    stream
+    accepted
+        .expect("the worker reached the mail server")
+        .unwrap()
+        .0
 }
 
-async fn answer_todo(mut stream: TcpStream, id: u64) {
-    let body = format!(r#"{{"id":{id},"userId":1,"title":"warm","completed":false}}"#);
-    let response = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
-         connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(response.as_bytes()).await.unwrap();
-    stream.shutdown().await.unwrap();
+/// Plays an SMTP server on `stream` until one message is accepted; returns its DATA.
+async fn receive_message(stream: TcpStream) -> String {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+    let mut data = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if !line.to_ascii_uppercase().starts_with("DATA") {
+            write.write_all(b"250 ok\r\n").await.unwrap();
+            continue;
+        }
+        write.write_all(b"354 go on\r\n").await.unwrap();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line == "." {
+                write.write_all(b"250 queued\r\n").await.unwrap();
+                return data;
+            }
+            data.push_str(&line);
+            data.push('\n');
+        }
+    }
+    panic!("the worker hung up before sending its message");
+}
+
+fn welcome(to: &str) -> AccountEmail {
+    AccountEmail {
+        to: to.to_owned(),
+        notice: AccountNotice::Welcome,
+    }
 }
 
 /// J2: a worker killed with SIGKILL mid-job; once its one-second lease lapses, another worker
@@ -68,15 +87,15 @@ async fn a_job_whose_worker_is_killed_runs_again_after_the_lease() {
     let (database, db) = migrated_db().await;
     let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    let smtp = format!("smtp://{}", listener.local_addr().unwrap());
     let id = queue
-        .enqueue(&db, &WarmTodos { ids: vec![7] })
+        .enqueue(&db, &welcome("seven@example.com"))
         .await
         .unwrap()
         .id;
 
-    let mut crashed = spawn_worker(&database.url, &upstream, &[("APP_JOBS_LEASE_SECS", "1")]);
-    let first_attempt = accept_request(&listener).await;
+    let mut crashed = spawn_worker(&database.url, &smtp, &[("APP_JOBS_LEASE_SECS", "1")]);
+    let first_attempt = accept_connection(&listener).await;
     crashed.kill().unwrap(); // SIGKILL: no drain, no give-back
     crashed.wait().unwrap();
     drop(first_attempt);
@@ -86,8 +105,7 @@ async fn a_job_whose_worker_is_killed_runs_again_after_the_lease() {
     let config = test_config(
         &database.url,
         &[
-            ("APP_TODOS_API_URL", upstream.as_str()),
-            ("APP_TODOS_CACHE_TTL_SECS", "0"),
+            ("APP_MAILER", smtp.as_str()),
             ("APP_JOBS_LEASE_SECS", "1"),
             ("APP_JOBS_POLL_SECS", "0.05"),
         ],
@@ -105,7 +123,8 @@ async fn a_job_whose_worker_is_killed_runs_again_after_the_lease() {
     let rescuer = app::worker::runner(&config, queue.clone(), services).unwrap();
     let (stop, stopped) = shutdown();
     let rescuer = tokio::spawn(rescuer.run(stopped));
-    answer_todo(accept_request(&listener).await, 7).await;
+    let message = receive_message(accept_connection(&listener).await).await;
+    assert!(message.contains("To: seven@example.com"), "{message}");
     stop.send(()).unwrap();
     rescuer.await.unwrap().unwrap();
 
@@ -122,15 +141,15 @@ async fn sigterm_gives_back_the_unfinished_job_and_exits_zero() {
     let (database, db) = migrated_db().await;
     let queue = Queue::new(db.clone(), db::Hub::new(db.clone(), 16));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    let smtp = format!("smtp://{}", listener.local_addr().unwrap());
     let id = queue
-        .enqueue(&db, &WarmTodos { ids: vec![8] })
+        .enqueue(&db, &welcome("eight@example.com"))
         .await
         .unwrap()
         .id;
 
-    let mut worker = spawn_worker(&database.url, &upstream, &[("APP_JOBS_GRACE_SECS", "0.3")]);
-    let _held = accept_request(&listener).await;
+    let mut worker = spawn_worker(&database.url, &smtp, &[("APP_JOBS_GRACE_SECS", "0.3")]);
+    let _held = accept_connection(&listener).await;
     for _ in 0..3 {
         let sent = Command::new("kill")
             .args(["-TERM", &worker.id().to_string()])

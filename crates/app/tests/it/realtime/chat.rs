@@ -222,3 +222,17 @@ async fn an_unknown_room_name_is_refused_before_the_upgrade() {
         "{refused:?}"
     );
 }
+
+/// SIGTERM with a chat socket open: the socket hears 1001 ("going away") and the app stops
+/// within its drain deadline instead of waiting for the client to leave.
+#[tokio::test]
+async fn shutdown_closes_chat_sockets_as_going_away() {
+    let mut app = spawn_app_with(&[("APP_DRAIN_TIMEOUT_SECS", "1")]).await;
+    let mut chat = app.chat("lobby").await;
+    chat.next_frame().await.unwrap();
+
+    app.stop().await.expect("the app stopped cleanly");
+
+    let (code, _) = chat.until_closed().await;
+    assert_eq!(code, Some(1001), "the socket was closed as going away");
+}

@@ -287,3 +287,30 @@ async fn viewing_pages_does_not_rewrite_the_session() {
         assert_eq!(session_cookie(&response), None, "{path} saved the session");
     }
 }
+
+/// Sessions live in the database, so a second replica honours a session made on the first, and
+/// a sign-out on the first ends it on the second at once.
+#[tokio::test]
+async fn a_session_made_on_one_replica_holds_on_another_until_signed_out() {
+    let app = spawn_app().await;
+    let replica = app.replica(&[]).await;
+    let account = format!("{replica}/account");
+
+    let page = html(
+        app.client.get(&account).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(page.contains(ADMIN_EMAIL), "signed in on the replica");
+
+    let logout = app.post_form("/logout", &[]).await;
+    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
+    let after = app.client.get(&account).send().await.unwrap();
+    assert_eq!(
+        after.status(),
+        StatusCode::SEE_OTHER,
+        "signed out there too"
+    );
+    let location = after.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/login"), "{location}");
+}
