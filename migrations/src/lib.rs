@@ -6,13 +6,14 @@
 
 pub use sea_orm_migration::{MigrationStatus, prelude::*};
 
-mod m20261121_000001_create_products;
+// The engine's tables: users and their credentials, the audit log, the job queue.
+mod m20261121_000001_create_users;
 mod m20261121_000002_create_audit_log;
 mod m20261121_000003_create_jobs;
-mod m20261121_000004_create_users;
-mod m20261121_000005_create_realtime;
-mod m20261128_000006_add_owners;
-mod m20261129_000007_add_list_indexes;
+// Yours (and the demos'), one line each here and in the list below, oldest first.
+mod m20261121_000004_create_products;
+mod m20261121_000005_create_product_images;
+mod m20261121_000006_create_chat; // [demo:chat]
 
 /// Every migration of the app, oldest first.
 #[derive(Debug)]
@@ -22,13 +23,12 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
-            Box::new(m20261121_000001_create_products::Migration),
+            Box::new(m20261121_000001_create_users::Migration),
             Box::new(m20261121_000002_create_audit_log::Migration),
             Box::new(m20261121_000003_create_jobs::Migration),
-            Box::new(m20261121_000004_create_users::Migration),
-            Box::new(m20261121_000005_create_realtime::Migration),
-            Box::new(m20261128_000006_add_owners::Migration),
-            Box::new(m20261129_000007_add_list_indexes::Migration),
+            Box::new(m20261121_000004_create_products::Migration),
+            Box::new(m20261121_000005_create_product_images::Migration),
+            Box::new(m20261121_000006_create_chat::Migration), // [demo:chat]
         ]
     }
 }

@@ -19,6 +19,9 @@ impl MigrationTrait for Migration {
                     .col(string_len(AuditLog::Action, 32))
                     .col(text(AuditLog::Changes))
                     .col(timestamp_with_time_zone(AuditLog::CreatedAt))
+                    // Who made the change. No foreign key: the audit trail keeps the id of a user
+                    // who has since been deleted.
+                    .col(big_integer_null(AuditLog::ActorId))
                     .to_owned(),
             )
             .await?;
@@ -50,4 +53,5 @@ enum AuditLog {
     Action,
     Changes,
     CreatedAt,
+    ActorId,
 }

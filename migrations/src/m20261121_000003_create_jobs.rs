@@ -45,6 +45,9 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Jobs::CreatedAt))
                     .col(timestamp_with_time_zone_null(Jobs::StartedAt))
                     .col(timestamp_with_time_zone_null(Jobs::FinishedAt))
+                    // What a running job last reported (`jobs::progress`).
+                    .col(big_integer_null(Jobs::ProgressDone))
+                    .col(big_integer_null(Jobs::ProgressTotal))
                     .to_owned(),
             )
             .await?;
@@ -104,6 +107,8 @@ enum Jobs {
     CreatedAt,
     StartedAt,
     FinishedAt,
+    ProgressDone,
+    ProgressTotal,
 }
 
 #[derive(DeriveIden)]

@@ -1,6 +1,5 @@
-//! What the real-time and upload features keep: `chat_messages` (room history), `chat_presence`
-//! (who is connected where, shared by every replica), `product_images` (an uploaded image and
-//! its thumbnail, one per product) and the progress columns of `jobs`.
+//! What the chat keeps: `chat_messages` (room history) and `chat_presence` (who is connected
+//! where, shared by every replica).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -63,53 +62,11 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(ProductImages::Table)
-                    .if_not_exists()
-                    .col(big_integer(ProductImages::ProductId).primary_key())
-                    .col(string_len(ProductImages::File, 64))
-                    .col(string_len(ProductImages::ContentType, 32))
-                    .col(big_integer(ProductImages::Bytes))
-                    .col(string_len_null(ProductImages::Thumbnail, 64))
-                    .col(timestamp_with_time_zone(ProductImages::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ProductImages::Table, ProductImages::ProductId)
-                            .to(Products::Table, Products::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        // SQLite adds one column per ALTER TABLE.
-        for column in [Jobs::ProgressDone, Jobs::ProgressTotal] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Jobs::Table)
-                        .add_column(big_integer_null(column))
-                        .to_owned(),
-                )
-                .await?;
-        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [Jobs::ProgressTotal, Jobs::ProgressDone] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Jobs::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
         for table in [
-            ProductImages::Table.into_iden(),
             ChatPresence::Table.into_iden(),
             ChatMessages::Table.into_iden(),
         ] {
@@ -142,31 +99,7 @@ enum ChatPresence {
 }
 
 #[derive(DeriveIden)]
-enum ProductImages {
-    Table,
-    ProductId,
-    File,
-    ContentType,
-    Bytes,
-    Thumbnail,
-    CreatedAt,
-}
-
-#[derive(DeriveIden)]
 enum Users {
     Table,
     Id,
-}
-
-#[derive(DeriveIden)]
-enum Products {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Jobs {
-    Table,
-    ProgressDone,
-    ProgressTotal,
 }
