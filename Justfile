@@ -60,6 +60,10 @@ jobs *args="list":
 check:
     cargo run -- check
 
+# Remove demo features with everything that registers them (see scripts/demos): just remove-demo all | todos | chat
+remove-demo +names:
+    sh scripts/remove-demo.sh "$@"
+
 # Rename the project: page titles, compose project and images, SQLite file, session cookie
 rename name:
     sh scripts/rename.sh "$1"

@@ -1,39 +1,23 @@
 //! Typed clients for the external HTTP APIs the app calls.
 //!
 //! One shared [`reqwest::Client`] (pooled connections, rustls on ring, gzip, timeouts, a user
-//! agent naming the app) carries every upstream; each upstream gets a thin typed module on top
-//! (here: [`todos`], a JSONPlaceholder-compatible API). Errors are classified so the web layer can
-//! answer 404, 429, 503, 504 or 502 without knowing reqwest. This crate knows nothing of axum.
+//! agent naming the app) carries every upstream; each upstream gets a thin typed module on top.
+//! Errors are classified so the web layer can answer 404, 429, 503, 504 or 502 without knowing
+//! reqwest. This crate knows nothing of axum.
+//!
+//! The engine ([`Upstream`], its [`policy`], the config) is the same for every app; the typed
+//! clients in [`clients`] are yours: one module per upstream, registered in `clients/mod.rs`.
 
+pub mod clients;
 mod config;
 mod error;
 pub mod policy;
-pub mod todos;
 mod upstream;
 
-pub use config::ApiClientConfig;
+pub use clients::{ApiClients, UPSTREAMS};
+pub use config::{ApiClientConfig, UpstreamConfig, UpstreamSpec, UpstreamVars};
 pub use error::{Error, Result};
 pub use upstream::{Upstream, UpstreamPolicy};
-
-/// The clients of every upstream, built once at start-up and cloned cheaply into handlers.
-#[derive(Debug, Clone)]
-pub struct ApiClients {
-    pub todos: todos::TodosClient,
-}
-
-impl ApiClients {
-    pub fn new(config: &ApiClientConfig) -> Result<Self> {
-        let http = http_client(config)?;
-        Ok(Self {
-            todos: todos::TodosClient::new(Upstream::new(
-                todos::TodosClient::UPSTREAM,
-                http,
-                &config.todos_base_url,
-                config.todos_policy.clone(),
-            )),
-        })
-    }
-}
 
 /// The one outbound HTTP client. Installs ring as rustls' process-wide crypto provider first:
 /// reqwest is built without a provider of its own so the graph has exactly one (see

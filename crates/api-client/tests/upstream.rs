@@ -7,7 +7,6 @@ use std::time::Duration;
 use api_client::{
     Error, Upstream, UpstreamPolicy,
     policy::{breaker::BreakerPolicy, retry::RetryPolicy},
-    todos::TodosClient,
 };
 use serde_json::json;
 use wiremock::{
@@ -15,8 +14,28 @@ use wiremock::{
     matchers::{method, path},
 };
 
-fn todo_json(id: u64) -> serde_json::Value {
-    json!({ "userId": 1, "id": id, "title": "write tests", "completed": false })
+fn item_json(id: u64) -> serde_json::Value {
+    json!({ "id": id, "title": "write tests" })
+}
+
+#[derive(Debug, PartialEq, Eq, serde::Deserialize)]
+struct Item {
+    id: u64,
+}
+
+/// The thinnest typed client: what an app's module over [`Upstream`] looks like.
+#[derive(Debug, Clone)]
+struct Items(Upstream);
+
+impl Items {
+    fn new(http: reqwest::Client, base_url: &str, policy: UpstreamPolicy) -> Self {
+        Self(Upstream::new("example", http, base_url, policy))
+    }
+
+    async fn get(&self, id: u64) -> api_client::Result<Item> {
+        let what = format!("item {id}");
+        self.0.get_json(&format!("/items/{id}"), &what).await
+    }
 }
 
 /// Short waits so retries do not slow the suite; the rules themselves are unit-tested.
@@ -38,10 +57,10 @@ fn policy() -> UpstreamPolicy {
     }
 }
 
-fn client(server: &MockServer, policy: UpstreamPolicy) -> TodosClient {
+fn client(server: &MockServer, policy: UpstreamPolicy) -> Items {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().build().unwrap();
-    TodosClient::new(Upstream::new("todos", http, &server.uri(), policy))
+    Items::new(http, &server.uri(), policy)
 }
 
 async fn requests(server: &MockServer) -> usize {
@@ -52,20 +71,20 @@ async fn requests(server: &MockServer) -> usize {
 async fn a_503_is_retried_until_the_upstream_answers() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/todos/1"))
+        .and(path("/items/1"))
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(2)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/todos/1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(todo_json(1)))
+        .and(path("/items/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(item_json(1)))
         .mount(&server)
         .await;
 
-    let todo = client(&server, policy()).get_todo(1).await.unwrap();
+    let item = client(&server, policy()).get(1).await.unwrap();
 
-    assert_eq!(todo.id, 1);
+    assert_eq!(item.id, 1);
     assert_eq!(requests(&server).await, 3, "two 503s, then the answer");
 }
 
@@ -77,7 +96,7 @@ async fn retries_stop_at_the_attempt_limit_with_the_last_error() {
         .mount(&server)
         .await;
 
-    let error = client(&server, policy()).get_todo(1).await.unwrap_err();
+    let error = client(&server, policy()).get(1).await.unwrap_err();
 
     assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
     assert_eq!(requests(&server).await, 3);
@@ -91,7 +110,7 @@ async fn a_429_is_retried_and_then_reported_as_rate_limited_with_its_hint() {
         .mount(&server)
         .await;
 
-    let error = client(&server, policy()).get_todo(1).await.unwrap_err();
+    let error = client(&server, policy()).get(1).await.unwrap_err();
 
     assert!(
         matches!(error, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(7)),
@@ -109,7 +128,7 @@ async fn client_errors_are_not_retried() {
             .mount(&server)
             .await;
 
-        let error = client(&server, policy()).get_todo(9).await.unwrap_err();
+        let error = client(&server, policy()).get(9).await.unwrap_err();
 
         assert_eq!(
             matches!(error, Error::NotFound { .. }),
@@ -126,7 +145,7 @@ async fn a_slow_upstream_becomes_a_timeout_within_the_deadline() {
     Mock::given(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(todo_json(1))
+                .set_body_json(item_json(1))
                 .set_delay(Duration::from_secs(30)),
         )
         .mount(&server)
@@ -134,10 +153,15 @@ async fn a_slow_upstream_becomes_a_timeout_within_the_deadline() {
     let mut policy = policy();
     policy.retry.deadline = Duration::from_millis(200);
 
-    let error = client(&server, policy).get_todo(1).await.unwrap_err();
+    let error = client(&server, policy).get(1).await.unwrap_err();
 
     assert!(
-        matches!(error, Error::Timeout { upstream: "todos" }),
+        matches!(
+            error,
+            Error::Timeout {
+                upstream: "example"
+            }
+        ),
         "{error:?}"
     );
 }
@@ -150,7 +174,7 @@ async fn an_answer_that_does_not_decode_is_an_invalid_response() {
         .mount(&server)
         .await;
 
-    let error = client(&server, policy()).get_todo(1).await.unwrap_err();
+    let error = client(&server, policy()).get(1).await.unwrap_err();
 
     assert!(matches!(error, Error::InvalidResponse { .. }), "{error:?}");
     assert_eq!(requests(&server).await, 1, "a decode error is not retried");
@@ -166,11 +190,11 @@ async fn once_the_breaker_opens_calls_fail_fast_without_a_request() {
     let mut policy = policy();
     policy.retry.max_attempts = 1;
     policy.breaker.failure_threshold = 2;
-    let todos = client(&server, policy);
-    todos.get_todo(1).await.unwrap_err();
-    todos.get_todo(1).await.unwrap_err();
+    let items = client(&server, policy);
+    items.get(1).await.unwrap_err();
+    items.get(1).await.unwrap_err();
 
-    let error = todos.get_todo(1).await.unwrap_err();
+    let error = items.get(1).await.unwrap_err();
 
     assert!(
         matches!(&error, Error::Unavailable { reason, .. } if reason.contains("circuit open")),
@@ -188,15 +212,15 @@ async fn an_unreachable_upstream_is_unavailable() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().build().unwrap();
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
-    let todos = TodosClient::new(Upstream::new("todos", http, "http://127.0.0.1:9", policy()));
+    let items = Items::new(http, "http://127.0.0.1:9", policy());
 
-    let error = todos.get_todo(1).await.unwrap_err();
+    let error = items.get(1).await.unwrap_err();
 
     assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
 }
 
 /// An upstream that counts requests in flight and holds each one until the test releases it;
-/// `/todos/0` is answered at once with a 503.
+/// `/items/0` is answered at once with a 503.
 struct HoldingUpstream {
     url: String,
     in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -233,7 +257,7 @@ async fn holding_upstream() -> HoldingUpstream {
                         Ok(n) => head.extend_from_slice(&buf[..n]),
                     }
                 }
-                if head.starts_with(b"GET /todos/0 ") {
+                if head.starts_with(b"GET /items/0 ") {
                     let _ = socket
                         .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
                         .await;
@@ -243,7 +267,7 @@ async fn holding_upstream() -> HoldingUpstream {
                 peak.fetch_max(now, Ordering::SeqCst);
                 gate.acquire().await.unwrap().forget();
                 count.fetch_sub(1, Ordering::SeqCst);
-                let body = todo_json(1).to_string();
+                let body = item_json(1).to_string();
                 let response = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
@@ -269,12 +293,12 @@ async fn never_more_calls_in_flight_than_the_cap() {
     policy.max_in_flight = 2;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().build().unwrap();
-    let todos = TodosClient::new(Upstream::new("todos", http, &upstream.url, policy));
+    let items = Items::new(http, &upstream.url, policy);
 
     let calls: Vec<_> = (0..6)
         .map(|_| {
-            let todos = todos.clone();
-            tokio::spawn(async move { todos.get_todo(1).await })
+            let items = items.clone();
+            tokio::spawn(async move { items.get(1).await })
         })
         .collect();
     // Bounded wait until the cap is reached; then release the held requests.
@@ -312,44 +336,44 @@ async fn a_probe_whose_caller_goes_away_does_not_leave_the_circuit_half_open() {
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().build().unwrap();
-    let todos = TodosClient::new(Upstream::new("todos", http, &upstream.url, policy));
+    let items = Items::new(http, &upstream.url, policy);
     // One 503 opens the circuit; with no cool-down the next call is the probe.
-    todos.get_todo(0).await.unwrap_err();
+    items.get(0).await.unwrap_err();
     let probe = tokio::spawn({
-        let todos = todos.clone();
-        async move { todos.get_todo(1).await }
+        let items = items.clone();
+        async move { items.get(1).await }
     });
     until_held(&upstream, 1).await;
 
     probe.abort();
     assert!(probe.await.unwrap_err().is_cancelled());
     upstream.release.add_permits(10);
-    let todo = todos.get_todo(1).await;
+    let item = items.get(1).await;
 
-    assert_eq!(todo.map(|t| t.id).ok(), Some(1), "the upstream is healthy");
+    assert_eq!(item.map(|t| t.id).ok(), Some(1), "the upstream is healthy");
 }
 
 #[tokio::test]
 async fn with_the_cache_on_a_repeated_get_makes_one_request_and_errors_are_not_kept() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/todos/1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(todo_json(1)))
+        .and(path("/items/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(item_json(1)))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/todos/2"))
+        .and(path("/items/2"))
         .respond_with(ResponseTemplate::new(404))
         .mount(&server)
         .await;
     let mut policy = policy();
     policy.cache_ttl = Some(Duration::from_secs(60));
-    let todos = client(&server, policy);
+    let items = client(&server, policy);
 
-    let first = todos.get_todo(1).await.unwrap();
-    let second = todos.get_todo(1).await.unwrap();
-    todos.get_todo(2).await.unwrap_err();
-    todos.get_todo(2).await.unwrap_err();
+    let first = items.get(1).await.unwrap();
+    let second = items.get(1).await.unwrap();
+    items.get(2).await.unwrap_err();
+    items.get(2).await.unwrap_err();
 
     assert_eq!(first, second);
     let asked: Vec<String> = server
@@ -359,20 +383,20 @@ async fn with_the_cache_on_a_repeated_get_makes_one_request_and_errors_are_not_k
         .iter()
         .map(|r| r.url.path().to_owned())
         .collect();
-    assert_eq!(asked, ["/todos/1", "/todos/2", "/todos/2"]);
+    assert_eq!(asked, ["/items/1", "/items/2", "/items/2"]);
 }
 
 #[tokio::test]
 async fn with_the_cache_off_every_get_reaches_the_upstream() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(todo_json(1)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(item_json(1)))
         .mount(&server)
         .await;
-    let todos = client(&server, policy());
+    let items = client(&server, policy());
 
-    todos.get_todo(1).await.unwrap();
-    todos.get_todo(1).await.unwrap();
+    items.get(1).await.unwrap();
+    items.get(1).await.unwrap();
 
     assert_eq!(requests(&server).await, 2);
 }

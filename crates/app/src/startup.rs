@@ -110,7 +110,7 @@ impl Application {
         &self.queue
     }
 
-    /// The process's publish/subscribe hub (chat rooms, job progress).
+    /// The process's publish/subscribe hub (job progress, worker wake-ups, live features).
     pub fn hub(&self) -> &db::Hub {
         &self.hub
     }

@@ -1,7 +1,7 @@
-//! Publish/subscribe between every process on one database: the chat rooms and job progress
-//! use it to reach connections on any replica.
+//! Publish/subscribe between every process on one database: job progress, worker wake-ups and
+//! your live features (a chat room, a feed) use it to reach connections on any replica.
 //!
-//! A message goes to a *topic* (`chat:lobby`, `job:42`) as a small text payload. On SQLite
+//! A message goes to a *topic* (`job:42`, `room:lobby`) as a small text payload. On SQLite
 //! (one process) the hub is an in-process broadcast. On PostgreSQL a publish is a `NOTIFY` on one
 //! channel, and each process that has subscribers holds one `LISTEN` connection and hands every
 //! notification to its local subscribers, its own publishes included: every process sees the
@@ -269,13 +269,13 @@ mod tests {
     #[tokio::test]
     async fn subscribers_of_a_topic_get_its_messages_in_order_and_nothing_else() {
         let hub = Hub::new(sqlite().await, 16);
-        let mut a = hub.subscribe("chat:a").await;
-        let mut a2 = hub.subscribe("chat:a").await;
-        let mut b = hub.subscribe("chat:b").await;
+        let mut a = hub.subscribe("room:a").await;
+        let mut a2 = hub.subscribe("room:a").await;
+        let mut b = hub.subscribe("room:b").await;
         for n in 0..3 {
-            hub.publish("chat:a", &n.to_string()).await.unwrap();
+            hub.publish("room:a", &n.to_string()).await.unwrap();
         }
-        hub.publish("chat:b", "other").await.unwrap();
+        hub.publish("room:b", "other").await.unwrap();
         for sub in [&mut a, &mut a2] {
             for n in 0..3 {
                 assert_eq!(&*sub.recv().await.unwrap(), n.to_string());

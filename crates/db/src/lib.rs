@@ -8,7 +8,7 @@
 mod actor;
 pub mod api_tokens;
 mod audit;
-pub mod chat;
+pub mod chat; // [demo:chat]
 mod config;
 mod connect;
 pub mod entities;

@@ -1,5 +1,6 @@
 //! Waking workers on PostgreSQL: the queue's runners subscribe to [`WAKE_TOPIC`] on the process's
-//! hub, so the wake-ups share the hub's one `LISTEN` connection with chat and job progress.
+//! hub, so the wake-ups share the hub's one `LISTEN` connection with job progress and the
+//! app's own topics.
 
 use std::{
     sync::{Weak, atomic::Ordering},

@@ -15,7 +15,7 @@ pub struct WebConfig {
     /// `Cache-Control: max-age` for `/static`; zero means "revalidate every time" (development).
     pub static_max_age: Duration,
     pub security: SecurityConfig,
-    pub chat: ChatConfig,
+    pub chat: crate::chat::ChatConfig, // [demo:chat]
     pub uploads: UploadConfig,
     pub server: ServerConfig,
     /// Threads that hash passwords; each keeps 19 MiB of Argon2 memory (see `auth::password`).
@@ -52,25 +52,6 @@ impl Default for ServerConfig {
     }
 }
 
-/// The chat's WebSocket limits.
-#[derive(Debug, Clone)]
-pub struct ChatConfig {
-    /// The largest message a client may send, in bytes; larger closes the socket with 1009.
-    pub max_message_bytes: usize,
-    /// Messages waiting to be written to one client; a client that lets more pile up is
-    /// disconnected, so it never slows the room.
-    pub outbound_buffer: usize,
-    /// Messages one connection may post per `rate_window`; more are refused with an error frame.
-    pub rate_limit: u32,
-    pub rate_window: Duration,
-    /// How often the server pings; a client that sends nothing (not even a pong) for
-    /// `idle_timeout` is disconnected.
-    pub ping_interval: Duration,
-    pub idle_timeout: Duration,
-    /// Messages sent to a client when it joins.
-    pub history: u64,
-}
-
 /// Product image uploads.
 #[derive(Debug, Clone)]
 pub struct UploadConfig {
@@ -85,20 +66,6 @@ pub struct UploadConfig {
     pub max_pixels: u64,
     /// An upload may take this long in all (and `request_timeout` between two chunks).
     pub timeout: Duration,
-}
-
-impl Default for ChatConfig {
-    fn default() -> Self {
-        Self {
-            max_message_bytes: 4 * 1024,
-            outbound_buffer: 64,
-            rate_limit: 10,
-            rate_window: Duration::from_secs(10),
-            ping_interval: Duration::from_secs(20),
-            idle_timeout: Duration::from_secs(60),
-            history: 50,
-        }
-    }
 }
 
 impl UploadConfig {
@@ -147,7 +114,7 @@ impl Default for WebConfig {
             body_limit: 1024 * 1024,
             static_max_age: Duration::from_secs(24 * 60 * 60),
             security: SecurityConfig::default(),
-            chat: ChatConfig::default(),
+            chat: crate::chat::ChatConfig::default(), // [demo:chat]
             uploads: UploadConfig::under(std::path::Path::new("data")),
             server: ServerConfig::default(),
             password_hashers: default_password_hashers(),

@@ -233,29 +233,34 @@ mod tests {
         let cases = [
             (
                 Upstream::NotFound {
-                    upstream: "todos",
+                    upstream: "example",
                     what: "todo 9".into(),
                 },
                 404,
             ),
             (
                 Upstream::RateLimited {
-                    upstream: "todos",
+                    upstream: "example",
                     retry_after: None,
                 },
                 429,
             ),
-            (Upstream::Timeout { upstream: "todos" }, 504),
+            (
+                Upstream::Timeout {
+                    upstream: "example",
+                },
+                504,
+            ),
             (
                 Upstream::Unavailable {
-                    upstream: "todos",
+                    upstream: "example",
                     reason: "answered 503".into(),
                 },
                 503,
             ),
             (
                 Upstream::InvalidResponse {
-                    upstream: "todos",
+                    upstream: "example",
                     reason: "bad json".into(),
                 },
                 502,
@@ -269,7 +274,7 @@ mod tests {
     #[test]
     fn a_rate_limited_answer_passes_the_upstreams_retry_after_on() {
         let error = Error::from(Upstream::RateLimited {
-            upstream: "todos",
+            upstream: "example",
             retry_after: Some(Duration::from_millis(2500)),
         });
 

@@ -5,7 +5,7 @@
 //! (or `api-client`, `jobs`), and render JSON or a template.
 
 pub mod auth;
-pub mod chat;
+pub mod chat; // [demo:chat]
 mod config;
 mod deadline;
 mod error;
@@ -25,9 +25,9 @@ mod state;
 mod templates;
 mod upload;
 
+pub use chat::ChatConfig; // [demo:chat]
 pub use config::{
-    ChatConfig, SECURE_SESSION_COOKIE, SESSION_COOKIE, SecurityConfig, ServerConfig, UploadConfig,
-    WebConfig,
+    SECURE_SESSION_COOKIE, SESSION_COOKIE, SecurityConfig, ServerConfig, UploadConfig, WebConfig,
 };
 pub use error::{Error, Result};
 pub use router::build as build_router;

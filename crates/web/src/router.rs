@@ -20,9 +20,9 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::home::router())
         .merge(routes::accounts::router())
         .merge(routes::products::router())
-        .merge(routes::todos::router())
+        .merge(routes::todos::router()) // [demo:todos]
         .merge(routes::jobs::router())
-        .merge(routes::chat::router())
+        .merge(crate::chat::router()) // [demo:chat]
         .merge(routes::events::router());
     let router = Router::new()
         .merge(middleware::sessions(
@@ -31,7 +31,7 @@ pub fn build(state: AppState) -> Router {
             Bodies::Buffered,
         ))
         .merge(routes::health::router())
-        .merge(routes::todos::public_router())
+        .merge(routes::todos::public_router()) // [demo:todos]
         .merge(static_files(&state))
         .merge(uploads(&state))
         .fallback(not_found);

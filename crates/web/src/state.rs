@@ -22,8 +22,10 @@ struct Shared {
     tokens: TokenCache,
     /// Begun when the server stops: long-lived streams end on it (see [`Shutdown`]).
     shutdown: Shutdown,
+    // [demo:chat begin]
     /// Chat presence announcements, coalesced per room.
     presence: crate::chat::Announcements,
+    // [demo:chat end]
 }
 
 /// The parts of [`AppState`].
@@ -44,7 +46,7 @@ pub struct Parts {
     pub jobs: jobs::Queue,
     /// Where export jobs write their files.
     pub exports_dir: std::path::PathBuf,
-    /// Publish/subscribe across replicas: chat rooms, job progress.
+    /// Publish/subscribe across replicas (job progress, chat rooms, wake-ups of workers).
     pub hub: db::Hub,
     pub config: WebConfig,
 }
@@ -55,7 +57,7 @@ impl AppState {
             parts,
             tokens: TokenCache::default(),
             shutdown: Shutdown::new(),
-            presence: crate::chat::Announcements::default(),
+            presence: crate::chat::Announcements::default(), // [demo:chat]
         }))
     }
 
@@ -68,9 +70,11 @@ impl AppState {
         &self.0.tokens
     }
 
+    // [demo:chat begin]
     pub(crate) fn presence(&self) -> &crate::chat::Announcements {
         &self.0.presence
     }
+    // [demo:chat end]
 }
 
 impl Deref for AppState {

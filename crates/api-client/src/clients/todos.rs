@@ -3,7 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Result, upstream::Upstream};
+use std::time::Duration;
+
+use crate::{Result, Upstream, UpstreamSpec};
+
+/// `APP_TODOS_API_URL` and the rest. Todos change rarely: a short cache spares the upstream
+/// without serving stale data for long.
+pub const SPEC: UpstreamSpec = crate::upstream_spec!(
+    "todos",
+    "TODOS",
+    "https://jsonplaceholder.typicode.com",
+    Some(Duration::from_secs(30))
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,8 +32,6 @@ pub struct TodosClient {
 }
 
 impl TodosClient {
-    pub const UPSTREAM: &str = "todos";
-
     pub fn new(upstream: Upstream) -> Self {
         Self { upstream }
     }

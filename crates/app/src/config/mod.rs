@@ -1,12 +1,13 @@
 //! Typed configuration, read once at start-up from the environment and an optional `.env` file.
 //!
 //! Each crate owns its section (`DbConfig`, `WebConfig`, `ApiClientConfig`); this module composes
-//! them. Every variable the app reads is listed in [`VARIABLES`] and documented in `.env.example`
+//! them. Every variable the app reads is listed by [`variables`] and documented in `.env.example`
 //! (a test keeps the two in step). A real environment variable wins over the same one in `.env`.
 
 use std::{collections::HashMap, fmt, net::SocketAddr, str::FromStr, time::Duration};
 
 mod api;
+mod chat; // [demo:chat]
 mod jobs;
 mod parse;
 mod realtime;
@@ -26,7 +27,19 @@ use parse::{
 };
 
 /// Every environment variable the app reads.
-pub const VARIABLES: &[&str] = &[
+pub fn variables() -> Vec<&'static str> {
+    let mut all = VARIABLES.to_vec();
+    all.extend(chat::VARIABLES); // [demo:chat]
+    all.extend(
+        api_client::UPSTREAMS
+            .iter()
+            .flat_map(|spec| spec.vars.all()),
+    );
+    all
+}
+
+/// The variables of every section but the upstreams' (each upstream declares its own).
+const VARIABLES: &[&str] = &[
     "APP_ENV",
     "APP_ADDR",
     "APP_SECRET_KEY",
@@ -46,15 +59,8 @@ pub const VARIABLES: &[&str] = &[
     "APP_TEMPLATES_DIR",
     "APP_STATIC_DIR",
     "APP_TEMPLATE_RELOAD",
-    "APP_TODOS_API_URL",
     "APP_HTTP_CONNECT_TIMEOUT_SECS",
     "APP_HTTP_TIMEOUT_SECS",
-    "APP_TODOS_MAX_ATTEMPTS",
-    "APP_TODOS_DEADLINE_SECS",
-    "APP_TODOS_MAX_IN_FLIGHT",
-    "APP_TODOS_BREAKER_FAILURES",
-    "APP_TODOS_BREAKER_COOL_DOWN_SECS",
-    "APP_TODOS_CACHE_TTL_SECS",
     "APP_JOBS_IN_PROCESS",
     "APP_JOBS_CONCURRENCY",
     "APP_JOBS_LEASE_SECS",
@@ -74,12 +80,6 @@ pub const VARIABLES: &[&str] = &[
     "APP_AUTH_RATE_WINDOW_SECS",
     "APP_AUTH_LOCKOUT_MAX_SECS",
     "APP_PASSWORD_HASHERS",
-    "APP_CHAT_MAX_MESSAGE_BYTES",
-    "APP_CHAT_BUFFER",
-    "APP_CHAT_RATE_LIMIT",
-    "APP_CHAT_RATE_WINDOW_SECS",
-    "APP_CHAT_PING_SECS",
-    "APP_CHAT_IDLE_SECS",
     "APP_UPLOAD_MAX_BYTES",
     "APP_UPLOAD_MAX_PIXELS",
     "APP_UPLOAD_TIMEOUT_SECS",
@@ -254,7 +254,7 @@ impl Config {
                 defaults.static_max_age
             },
             security: security::read(&mut r, env),
-            chat: realtime::read_chat(&mut r),
+            chat: chat::read(&mut r), // [demo:chat]
             uploads: defaults.uploads,
             server: server::read(&mut r),
             password_hashers: r.parse(
@@ -287,7 +287,7 @@ impl Config {
             ));
         }
 
-        let api = api::read(&mut r);
+        let api = api::read(&mut r, api_client::UPSTREAMS);
         let jobs = JobsConfig::read(&mut r);
         web.uploads = realtime::read_uploads(&mut r, &jobs.data_dir);
 
@@ -334,7 +334,6 @@ impl Config {
                 )
             }
         };
-        let todos = &self.api.todos_policy;
         let mut rows: Vec<(&str, String)> = vec![
             ("APP_ENV", self.env.to_string()),
             ("APP_ADDR", self.addr.to_string()),
@@ -356,36 +355,13 @@ impl Config {
             ),
             ("APP_STATIC_DIR", self.web.static_dir.display().to_string()),
             ("APP_TEMPLATE_RELOAD", self.web.reload_templates.to_string()),
-            ("APP_TODOS_API_URL", self.api.todos_base_url.clone()),
-            (
-                "APP_HTTP_CONNECT_TIMEOUT_SECS",
-                secs(self.api.connect_timeout),
-            ),
-            ("APP_HTTP_TIMEOUT_SECS", secs(self.api.timeout)),
-            (
-                "APP_TODOS_MAX_ATTEMPTS",
-                todos.retry.max_attempts.to_string(),
-            ),
-            ("APP_TODOS_DEADLINE_SECS", secs(todos.retry.deadline)),
-            ("APP_TODOS_MAX_IN_FLIGHT", todos.max_in_flight.to_string()),
-            (
-                "APP_TODOS_BREAKER_FAILURES",
-                todos.breaker.failure_threshold.to_string(),
-            ),
-            (
-                "APP_TODOS_BREAKER_COOL_DOWN_SECS",
-                secs(todos.breaker.cool_down),
-            ),
-            (
-                "APP_TODOS_CACHE_TTL_SECS",
-                todos.cache_ttl.map_or("0 (off)".to_owned(), secs),
-            ),
             ("RUST_LOG", self.log_filter.clone()),
             (
                 "APP_LOG_FORMAT",
                 format!("{:?}", self.log_format).to_lowercase(),
             ),
         ];
+        rows.extend(api::describe(&self.api, api_client::UPSTREAMS));
         rows.extend(server::describe(&self.web.server));
         rows.push((
             "APP_PASSWORD_HASHERS",
@@ -393,7 +369,8 @@ impl Config {
         ));
         rows.extend(security::describe(&self.web.security));
         rows.extend(self.jobs.describe());
-        rows.extend(realtime::describe(&self.web.chat, &self.web.uploads));
+        rows.extend(chat::describe(&self.web.chat)); // [demo:chat]
+        rows.extend(realtime::describe(&self.web.uploads));
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (key, value) in rows {

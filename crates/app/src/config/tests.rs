@@ -115,30 +115,66 @@ fn every_bad_value_is_reported_at_once() {
     );
 }
 
+const EXAMPLE: api_client::UpstreamSpec = api_client::upstream_spec!(
+    "example",
+    "EXAMPLE",
+    "https://api.example.com",
+    Some(Duration::from_secs(30))
+);
+
+/// Reads the outbound-HTTP section, with [`EXAMPLE`] as the only upstream, from `vars`.
+fn read_api(vars: &[(&str, &str)]) -> (ApiClientConfig, Vec<String>) {
+    let lookup = |key: &str| {
+        let found = vars.iter().find(|(k, _)| *k == key);
+        found.map(|(_, v)| ((*v).to_owned(), Source::Environment))
+    };
+    let mut reader = Reader {
+        lookup: &lookup,
+        errors: Vec::new(),
+        sources: HashMap::new(),
+    };
+    let config = api::read(&mut reader, &[&EXAMPLE]);
+    (config, reader.errors)
+}
+
 #[test]
-fn the_todos_upstream_policy_is_configurable_and_checked() {
-    let config = Config::from_vars([
-        ("APP_TODOS_MAX_ATTEMPTS", "1"),
-        ("APP_TODOS_DEADLINE_SECS", "0.5"),
-        ("APP_TODOS_MAX_IN_FLIGHT", "1024"),
-    ])
-    .unwrap();
-    let policy = &config.api.todos_policy;
+fn an_upstreams_url_and_policy_are_read_from_its_own_variables() {
+    let (config, problems) = read_api(&[
+        ("APP_EXAMPLE_API_URL", "http://127.0.0.1:9"),
+        ("APP_EXAMPLE_MAX_ATTEMPTS", "1"),
+        ("APP_EXAMPLE_DEADLINE_SECS", "0.5"),
+        ("APP_EXAMPLE_MAX_IN_FLIGHT", "1024"),
+    ]);
+    assert_eq!(problems, Vec::<String>::new());
+    let example = config.upstream_config(&EXAMPLE);
+    assert_eq!(example.base_url, "http://127.0.0.1:9");
+    let policy = &example.policy;
     assert_eq!(policy.retry.max_attempts, 1);
     assert_eq!(policy.retry.deadline, Duration::from_millis(500));
     assert_eq!(policy.max_in_flight, 1024);
     assert_eq!(
         policy.cache_ttl,
-        Some(api::TODOS_CACHE_TTL),
-        "on by default"
+        Some(Duration::from_secs(30)),
+        "the spec's default"
     );
-    let off = Config::from_vars([("APP_TODOS_CACHE_TTL_SECS", "0")]).unwrap();
-    assert_eq!(off.api.todos_policy.cache_ttl, None);
-    let problems = errors(&[
-        ("APP_TODOS_MAX_ATTEMPTS", "0"),
-        ("APP_TODOS_MAX_IN_FLIGHT", "lots"),
+    let (off, _) = read_api(&[("APP_EXAMPLE_CACHE_TTL_SECS", "0")]);
+    assert_eq!(off.upstream_config(&EXAMPLE).policy.cache_ttl, None);
+    let rows = api::describe(&off, &[&EXAMPLE]);
+    assert!(rows.contains(&("APP_EXAMPLE_CACHE_TTL_SECS", "0 (off)".to_owned())));
+}
+
+#[test]
+fn an_upstreams_bad_values_are_named() {
+    let (_, problems) = read_api(&[
+        ("APP_EXAMPLE_MAX_ATTEMPTS", "0"),
+        ("APP_EXAMPLE_MAX_IN_FLIGHT", "lots"),
+        ("APP_EXAMPLE_API_URL", "ftp://example.com"),
     ]);
-    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems[0].starts_with("APP_EXAMPLE_API_URL"),
+        "{problems:?}"
+    );
 }
 
 #[test]

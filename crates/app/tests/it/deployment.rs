@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use app::config::VARIABLES;
+use app::config::variables;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::helpers::workspace_path;
@@ -50,7 +50,7 @@ fn documented_variables() -> BTreeSet<String> {
 #[test]
 fn env_example_documents_exactly_the_variables_the_app_reads() {
     let documented = documented_variables();
-    let read_by_app: BTreeSet<String> = VARIABLES.iter().map(|v| (*v).to_owned()).collect();
+    let read_by_app: BTreeSet<String> = variables().iter().map(|v| (*v).to_owned()).collect();
 
     assert_eq!(documented, read_by_app);
 }
@@ -61,7 +61,7 @@ fn compose_sets_only_variables_the_app_reads() {
     for name in ["app", "migrate", "worker"] {
         for (key, _) in environment(&compose["services"][name]) {
             assert!(
-                VARIABLES.contains(&key.as_str()),
+                variables().contains(&key.as_str()),
                 "{name} sets {key}, which the app never reads"
             );
         }

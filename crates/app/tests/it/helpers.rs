@@ -100,11 +100,13 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     }
 }
 
+// [demo:chat begin]
 /// A chat client builder whose reads give up after 30 s, so a lost message fails its test
 /// instead of hanging it.
 pub fn chat_builder(url: &str) -> web::chat::client::Builder {
     web::chat::client::ChatClient::builder(url).read_timeout(std::time::Duration::from_secs(30))
 }
+// [demo:chat end]
 
 /// A client like a browser on this site: keeps cookies, sends `Origin`, does not follow redirects.
 pub fn browser(address: &str) -> reqwest::Client {
@@ -181,7 +183,7 @@ pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
         ("APP_TEMPLATES_DIR", templates.to_str().expect("utf-8 path")),
         ("APP_STATIC_DIR", statics.to_str().expect("utf-8 path")),
         // Nothing in the tests may reach the internet: port 9 (discard) on loopback refuses.
-        ("APP_TODOS_API_URL", "http://127.0.0.1:9"),
+        ("APP_TODOS_API_URL", "http://127.0.0.1:9"), // [demo:todos]
     ];
     vars.extend_from_slice(extra);
     Config::from_vars(vars).expect("the test configuration is valid")
@@ -220,6 +222,7 @@ impl TestApp {
             .expect("request sent")
     }
 
+    // [demo:chat begin]
     /// `ws://…{path}` on this app.
     pub fn ws_url(&self, path: &str) -> String {
         format!("ws{}{}", self.address.trim_start_matches("http"), path)
@@ -238,6 +241,7 @@ impl TestApp {
     pub fn chat_client(&self, room: &str) -> web::chat::client::Builder {
         chat_builder(&self.ws_url(&format!("/ws/chat/{room}"))).header("origin", &self.address)
     }
+    // [demo:chat end]
 
     /// Another `app serve` on this app's database (a second replica), with its address.
     pub async fn replica(&self, extra: &[(&str, &str)]) -> String {

@@ -14,6 +14,7 @@
 
 mod background_jobs;
 mod cli;
+mod demos;
 mod deployment;
 mod docs;
 mod faults;
@@ -30,5 +31,5 @@ mod reads;
 mod realtime;
 mod security;
 mod server;
-mod todos;
+mod todos; // [demo:todos]
 mod transactions;

@@ -24,7 +24,7 @@ async fn the_home_page_links_to_every_part() {
     for link in [
         "/products",
         "/products/stats",
-        "/todos",
+        "/todos", // [demo:todos]
         "/api/products",
         "/health",
         "/ready",

@@ -2,8 +2,8 @@
 
 pub mod api_token;
 pub mod audit_log;
-pub mod chat_message;
-pub mod chat_presence;
+pub mod chat_message; // [demo:chat]
+pub mod chat_presence; // [demo:chat]
 pub mod product;
 pub mod product_image;
 pub mod rate_limit;

@@ -5,31 +5,35 @@ mod account_email;
 mod export_products;
 mod make_thumbnail;
 mod product_created_email;
+mod purge_chat_presence; // [demo:chat]
 mod purge_finished;
 mod purge_sessions;
-mod warm_todos;
+mod warm_todos; // [demo:todos]
 
 pub use account_email::{AccountEmail, AccountNotice};
 pub use export_products::{DEFAULT_EXPORT_BATCH, ExportProducts, export_path};
 pub use make_thumbnail::{MakeThumbnail, THUMBNAIL_SIZE, thumbnail_name};
 pub use product_created_email::ProductCreatedEmail;
+pub use purge_chat_presence::PurgeChatPresence; // [demo:chat]
 pub use purge_finished::PurgeFinished;
 pub use purge_sessions::PurgeSessions;
-pub use warm_todos::WarmTodos;
+pub use warm_todos::WarmTodos; // [demo:todos]
 
 use crate::{Queue, Result, Runner, Services, WorkerConfig};
 
 /// A worker that knows every job type of the app, with the app's schedules.
 pub fn runner(queue: Queue, services: Services, config: WorkerConfig) -> Result<Runner<Services>> {
-    Runner::new(queue, services, config)
+    let runner = Runner::new(queue, services, config)
         .register::<ProductCreatedEmail>()
         .register::<AccountEmail>()
         .register::<ExportProducts>()
         .register::<MakeThumbnail>()
-        // Every five minutes, keep the first todos hot in the API client's cache.
-        .schedule("warm_todos", "*/5 * * * *", &WarmTodos::default())?
         // Every night at 03:17 UTC, drop finished jobs and exports older than a week.
         .schedule("purge_finished", "17 3 * * *", &PurgeFinished::default())?
         // Every hour, drop expired sessions and old rate-limit counters.
-        .schedule("purge_sessions", "41 * * * *", &PurgeSessions::default())
+        .schedule("purge_sessions", "41 * * * *", &PurgeSessions::default())?;
+    // Yours: one line each.
+    let runner = warm_todos::register(runner)?; // [demo:todos]
+    let runner = purge_chat_presence::register(runner)?; // [demo:chat]
+    Ok(runner)
 }

@@ -1,12 +1,10 @@
-//! Every hour: delete expired sessions, rate-limit counters whose window is long over and the
-//! presence rows of chat connections that died with their replica, so no table grows for ever.
+//! Every hour: delete expired sessions and rate-limit counters whose window is long over, so
+//! neither table grows for ever.
 
 use crate::{BoxError, Job, JobContext, Services};
 
 /// Counters are kept a day: longer than any sensible rate-limit window.
 const KEEP_RATE_LIMITS: chrono::TimeDelta = chrono::TimeDelta::days(1);
-/// Presence rows not refreshed for this long belong to connections that are gone.
-const KEEP_PRESENCE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PurgeSessions {}
@@ -24,9 +22,7 @@ impl Job for PurgeSessions {
         let now = ctx.app.queue.clock().now();
         let sessions = db::sessions::delete_expired(&ctx.app.db, now).await?;
         let counters = db::rate_limits::delete_stale(&ctx.app.db, now - KEEP_RATE_LIMITS).await?;
-        // Chat connections refresh their row every keepalive; older rows are replicas that died.
-        let presence = db::chat::delete_stale_presence(&ctx.app.db, now - KEEP_PRESENCE).await?;
-        tracing::info!(sessions, counters, presence, "purged expired sessions");
+        tracing::info!(sessions, counters, "purged expired sessions");
         Ok(())
     }
 }

@@ -2,7 +2,12 @@
 
 use futures_util::future::join_all;
 
-use crate::{BoxError, Job, JobContext, Services};
+use crate::{BoxError, Job, JobContext, Result, Runner, Services};
+
+/// Every five minutes, the first todos are fetched again, so the API client's cache stays hot.
+pub(super) fn register(runner: Runner<Services>) -> Result<Runner<Services>> {
+    runner.schedule(WarmTodos::NAME, "*/5 * * * *", &WarmTodos::default())
+}
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct WarmTodos {
@@ -28,7 +33,7 @@ impl Job for WarmTodos {
         Some(Self::NAME.to_owned())
     }
 
-    async fn run(&self, ctx: JobContext<Services>) -> Result<(), BoxError> {
+    async fn run(&self, ctx: JobContext<Services>) -> std::result::Result<(), BoxError> {
         let todos = &ctx.app.api.todos;
         let results = join_all(self.ids.iter().map(|id| todos.get_todo(*id))).await;
         let failed: Vec<String> = results

@@ -61,7 +61,7 @@ pub struct Drained {
 /// ```text
 /// let runner = Runner::new(queue, services, WorkerConfig::default())
 ///     .register::<SendEmail>()
-///     .schedule("warm-todos", "0 */5 * * * *", WarmTodos::default())?;
+///     .schedule("nightly-report", "0 3 * * *", &NightlyReport::default())?;
 /// runner.run(shutdown_signal()).await?;
 /// ```
 pub struct Runner<C> {

@@ -76,8 +76,8 @@ fn is_safe(method: &Method) -> bool {
 }
 
 /// Checks the request's `Origin` (or `Referer`) against the host it came to and the trusted
-/// origins: what every unsafe request passes here, and what the chat's WebSocket upgrade (a GET
-/// that carries cookies) passes too.
+/// origins: what every unsafe request passes here, and what a WebSocket upgrade (a GET that
+/// carries cookies) must pass too.
 pub(crate) fn check_request_origin(
     headers: &HeaderMap,
     uri: &axum::http::Uri,

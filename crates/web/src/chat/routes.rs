@@ -1,5 +1,5 @@
 //! `/chat`: the rooms page, a room's page (history, who is here, a form that posts without
-//! JavaScript) and `/ws/chat/{room}`, the room's WebSocket (see `crate::chat`).
+//! JavaScript) and `/ws/chat/{room}`, the room's WebSocket.
 
 use axum::{
     Router,

@@ -1,10 +1,9 @@
 //! One module per resource, each ending in `pub(crate) fn router() -> Router<AppState>`.
 
 pub(crate) mod accounts;
-pub(crate) mod chat;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod home;
 pub(crate) mod jobs;
 pub(crate) mod products;
-pub(crate) mod todos;
+pub(crate) mod todos; // [demo:todos]

@@ -4,7 +4,7 @@
 //! todos cost one upstream round trip, not three. One failing id never fails the others: it is
 //! reported beside the todos that arrived.
 
-use api_client::{ApiClients, todos::Todo};
+use api_client::{ApiClients, clients::todos::Todo};
 use axum::{Router, extract::State, response::Html, routing::get};
 use serde::{Deserialize, Serialize};
 

@@ -281,8 +281,8 @@ async fn count(db: &impl ConnectionTrait, sql: &str) -> i64 {
 }
 
 /// On PostgreSQL a process holds one `LISTEN` connection: the workers hear of new jobs over the
-/// hub's, which also carries chat and job progress. A job enqueued by another process (another
-/// queue, another hub) wakes a worker whose poll would not come for an hour.
+/// hub's, which also carries job progress and live features. A job enqueued by another process
+/// (another queue, another hub) wakes a worker whose poll would not come for an hour.
 #[tokio::test]
 async fn workers_hear_of_new_jobs_over_the_hubs_one_listen_connection() {
     let (_database, db) = migrated_db().await;

@@ -39,7 +39,7 @@ pub fn serve_process(database_url: &str, extra: &[(&str, &str)]) -> ServeProcess
             ("DATABASE_URL", database_url),
             ("APP_TEMPLATES_DIR", templates.to_str().unwrap()),
             ("APP_STATIC_DIR", statics.to_str().unwrap()),
-            ("APP_TODOS_API_URL", "http://127.0.0.1:9"),
+            ("APP_TODOS_API_URL", "http://127.0.0.1:9"), // [demo:todos]
         ])
         .envs(extra.iter().copied())
         .stdout(Stdio::piped())

@@ -1,8 +1,8 @@
 //! Real time and streaming: chat rooms over WebSockets (across replicas on PostgreSQL), job
 //! progress over Server-Sent Events, and streamed image uploads.
 
-mod chat;
-mod chat_limits;
+mod chat; // [demo:chat]
+mod chat_limits; // [demo:chat]
 mod events;
 mod upload_limits;
 mod uploads;

@@ -100,7 +100,7 @@ async fn s9_sql_metacharacters_in_every_filter_and_field_never_reach_a_500() {
             format!("/products/{encoded}"),
             format!("/api/products?limit={encoded}&offset={encoded}"),
             format!("/api/products/{encoded}"),
-            format!("/api/todos/summary?ids={encoded}"),
+            format!("/api/todos/summary?ids={encoded}"), // [demo:todos]
             format!("/jobs/{encoded}"),
             format!("/login?next={encoded}"),
         ] {
