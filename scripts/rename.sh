@@ -42,7 +42,7 @@ sed -i \
     -e "s|^name: $old_slug\$|name: $slug|" \
     -e "s|image: $old_slug:latest|image: $slug:latest|" \
     docker-compose.yml
-for file in crates/db/src/config.rs crates/db/src/connect.rs .env.example README.md; do
+for file in crates/db/src/config.rs crates/db/src/connect.rs .env.example README.md docs/configuration.md; do
     sed -i -e "s|data/$old_slug\.db|data/$slug.db|g" "$file"
 done
 sed -i -e "s|${old_under}_session\"|${under}_session\"|g" crates/web/src/config.rs

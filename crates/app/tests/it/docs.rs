@@ -1,6 +1,6 @@
-//! The commands the README and ARCHITECTURE.md name exist: every `just RECIPE` is a recipe in
-//! the Justfile, and every `app SUBCOMMAND ... --flag` is a subcommand (with that flag) of the
-//! binary's command line.
+//! The commands the README, ARCHITECTURE.md and `docs/` name exist: every `just RECIPE` is a
+//! recipe in the Justfile, and every `app SUBCOMMAND ... --flag` is a subcommand (with that flag)
+//! of the binary's command line. The README stays short and its links lead somewhere.
 
 use std::path::{Path, PathBuf};
 
@@ -10,17 +10,29 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The README, ARCHITECTURE.md and every page under `docs/`.
+fn docs() -> Vec<String> {
+    let mut docs = vec!["README.md".to_owned(), "ARCHITECTURE.md".to_owned()];
+    for entry in std::fs::read_dir(repo().join("docs")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".md") {
+            docs.push(format!("docs/{name}"));
+        }
+    }
+    docs
+}
+
 /// The commands written in backticks in the docs that start with `prefix` (`just ` or `app `).
 fn commands(prefix: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    for doc in ["README.md", "ARCHITECTURE.md"] {
-        let text = std::fs::read_to_string(repo().join(doc)).unwrap();
+    for doc in docs() {
+        let text = std::fs::read_to_string(repo().join(&doc)).unwrap();
         for (i, span) in text.split('`').enumerate() {
             // Odd pieces are inside backticks.
             if i % 2 == 1
                 && let Some(rest) = span.strip_prefix(prefix)
             {
-                found.push((doc.to_owned(), rest.to_owned()));
+                found.push((doc.clone(), rest.to_owned()));
             }
         }
     }
@@ -78,6 +90,31 @@ fn every_app_subcommand_and_flag_the_docs_name_exists() {
                     panic!("{doc} names `app {command}`, but there is no subcommand `{word}`")
                 });
             }
+        }
+    }
+}
+
+#[test]
+fn the_readme_is_short_and_its_local_links_exist() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.len() <= 15 * 1024,
+        "README.md is {} bytes",
+        readme.len()
+    );
+    for doc in docs() {
+        let text = std::fs::read_to_string(repo().join(&doc)).unwrap();
+        let base = repo().join(&doc);
+        let folder = base.parent().unwrap();
+        for link in text.split("](").skip(1) {
+            let target = link.split([')', '#']).next().unwrap_or_default();
+            if target.is_empty() || target.contains("://") {
+                continue;
+            }
+            assert!(
+                folder.join(target).exists(),
+                "{doc} links to {target}, which does not exist"
+            );
         }
     }
 }
