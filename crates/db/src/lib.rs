@@ -13,6 +13,8 @@ mod config;
 mod connect;
 pub mod entities;
 mod error;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod hub;
 pub mod list;
 pub mod product_images;

@@ -12,6 +12,8 @@ mod error;
 mod extract;
 mod files;
 mod finish;
+#[cfg(feature = "fixtures")]
+mod fixtures;
 mod listing;
 mod middleware;
 mod page;

@@ -24,6 +24,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::jobs::router())
         .merge(crate::chat::router()) // [demo:chat]
         .merge(routes::events::router());
+    #[cfg(feature = "fixtures")]
+    let with_sessions = with_sessions.merge(crate::fixtures::router());
     let router = Router::new()
         .merge(middleware::sessions(
             with_sessions,

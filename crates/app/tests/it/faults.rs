@@ -14,15 +14,15 @@ use crate::helpers::{problem, spawn_app};
 #[tokio::test]
 async fn a_write_the_database_cannot_take_now_is_a_503_with_retry_after() {
     let app = spawn_app().await;
-    let kettle = json!({ "name": "Kettle", "price_cents": 900 });
-    let write = app.post_json("/api/products", &kettle);
+    let kettle = json!({ "body": "Kettle" });
+    let write = app.post_json("/api/test/notes", &kettle);
 
     let response = if app.on_postgres() {
         let mut other = sqlx::PgConnection::connect(app.database_url())
             .await
             .unwrap();
         sqlx::query("BEGIN").execute(&mut other).await.unwrap();
-        sqlx::query("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
+        sqlx::query("LOCK TABLE test_notes IN ACCESS EXCLUSIVE MODE")
             .execute(&mut other)
             .await
             .unwrap();
@@ -61,30 +61,21 @@ async fn a_write_the_database_cannot_take_now_is_a_503_with_retry_after() {
 
     assert_eq!(response.headers()["retry-after"], "1");
     problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
-    assert_eq!(app.product_count().await, 0);
-    let again = app.post_json("/api/products", &kettle).await;
+    assert_eq!(app.note_count().await, 0);
+    let again = app.post_json("/api/test/notes", &kettle).await;
     assert_eq!(again.status(), StatusCode::CREATED, "the app recovered");
 }
 
-/// An image attached to a product deleted meanwhile (an upload racing a delete) breaks the
-/// foreign key: a conflict, not a database error.
+/// A row referring to one deleted meanwhile (a token issued for a user being deleted, an upload
+/// racing a delete) breaks a foreign key: a conflict, not a database error.
 #[tokio::test]
 async fn a_write_referring_to_a_deleted_row_is_a_conflict() {
     let app = spawn_app().await;
-    let id = app.create_product("Lamp", 3000).await["id"]
-        .as_i64()
-        .unwrap();
-    let deleted = app.delete(&format!("/api/products/{id}")).await;
-    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let image = db::product_images::NewImage {
-        file: "x.png".into(),
-        content_type: "image/png",
-        bytes: 1,
-    };
+    let gone = i64::MAX;
 
-    let attached = db::product_images::attach(&app.db, id, &image, db::now()).await;
+    let issued = db::api_tokens::create(&app.db, gone, "orphan", "hash", "prefix").await;
 
-    let err = attached.unwrap_err();
+    let err = issued.unwrap_err();
     assert!(matches!(err, db::Error::Conflict(_)), "{err:?}");
     let web = web::Error::from(err);
     assert_eq!(web.status(), StatusCode::CONFLICT);

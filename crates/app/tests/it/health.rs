@@ -68,9 +68,10 @@ async fn a_query_on_a_database_that_is_gone_is_503_not_500() {
     let app = spawn_app().await;
     app.db.close_by_ref().await.unwrap();
 
-    // The report is computed on the pool (lists and point reads may be on SQLite's reader
-    // threads, which this does not close).
-    let response = app.get("/api/products/stats").await;
+    // A write runs on the pool (point reads may be on SQLite's reader threads, which this does
+    // not close).
+    let note = serde_json::json!({ "body": "Too late" });
+    let response = app.post_json("/api/test/notes", &note).await;
 
     let body = crate::helpers::problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
     assert_eq!(body["type"], "/problems/service-unavailable");

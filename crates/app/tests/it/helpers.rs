@@ -69,6 +69,9 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let application = Application::build(&config).await.expect("the app builds");
     let address = format!("http://{}", application.addr());
     let db = application.db().clone();
+    db::fixtures::create_table(&db)
+        .await
+        .expect("the test fixtures' table is created");
     let hub = application.hub().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(application.run_until_stopped(async move {
@@ -333,6 +336,18 @@ impl TestApp {
 
     pub async fn product_count(&self) -> u64 {
         db::products::count(&self.db).await.expect("count")
+    }
+
+    /// Creates a note (the engine's test fixture, `/api/test/notes`) and returns its JSON.
+    pub async fn create_note(&self, body: &str) -> Value {
+        let body = serde_json::json!({ "body": body });
+        let response = self.post_json("/api/test/notes", &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("JSON body")
+    }
+
+    pub async fn note_count(&self) -> u64 {
+        db::fixtures::count(&self.db).await.expect("count")
     }
 }
 

@@ -11,7 +11,7 @@ async fn every_response_carries_the_security_headers_errors_included() {
     for path in [
         "/",
         "/health",
-        "/api/products/999",
+        "/api/test/notes/999",
         "/no-such-page",
         "/static/app.css",
     ] {
@@ -35,7 +35,7 @@ async fn a_request_id_is_generated_or_propagated() {
     let generated = app.get("/health").await;
     let propagated = app
         .client
-        .get(app.url("/api/products/999"))
+        .get(app.url("/api/test/notes/999"))
         .header("x-request-id", "trace-me-123")
         .send()
         .await
@@ -57,11 +57,16 @@ async fn a_request_id_is_generated_or_propagated() {
 #[tokio::test]
 async fn large_responses_are_compressed_for_clients_that_accept_it() {
     let app = spawn_app().await;
-    db::products::seed_demo(&app.db, 100).await.unwrap();
+    for n in 0..100 {
+        app.create_note(&format!(
+            "note number {n}, long enough to be worth compressing"
+        ))
+        .await;
+    }
     let raw = reqwest::Client::builder().no_gzip().build().unwrap();
 
     let response = raw
-        .get(app.url("/api/products?limit=100"))
+        .get(app.url("/api/test/notes?limit=100"))
         .header(header::ACCEPT_ENCODING, "gzip")
         .send()
         .await

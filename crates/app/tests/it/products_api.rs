@@ -1,4 +1,6 @@
+use db::entities::audit_log;
 use reqwest::{StatusCode, header};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{problem, spawn_app};
@@ -123,4 +125,33 @@ async fn unknown_ids_are_404_problems_for_every_method() {
         assert_eq!(body["detail"], "product 999 does not exist");
         assert_eq!(body["type"], "/problems/not-found");
     }
+}
+
+/// `app seed` writes products like any other writer: each with its "created" audit row.
+#[tokio::test]
+async fn seeded_products_have_their_audit_rows() {
+    let app = spawn_app().await;
+
+    let report = db::products::seed_demo(&app.db, 1200).await.unwrap();
+    db::products::seed_demo(&app.db, 1200).await.unwrap();
+
+    assert_eq!(report.inserted, 1200);
+    let audited = audit_log::Entity::find()
+        .filter(audit_log::Column::Entity.eq("products"))
+        .filter(audit_log::Column::Action.eq("created"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        audited.len(),
+        1200,
+        "one per product, none for the second run"
+    );
+    let first = db::products::batch_after(&app.db, 0, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let row = audited.iter().find(|r| r.entity_id == first.id).unwrap();
+    let changes: Value = serde_json::from_str(&row.changes).unwrap();
+    assert_eq!(changes["name"], first.name.as_str());
 }

@@ -343,3 +343,40 @@ async fn bad_cursors_and_sorts_get_styled_400_pages_and_old_page_numbers_are_ign
         );
     }
 }
+
+/// The SQLite readers (or the PostgreSQL read pool) answer the products list as the pool does.
+#[tokio::test]
+async fn the_readers_answer_every_list_order_as_the_pool_does() {
+    let app = spawn_app().await;
+    app.create_product("Thé “vert” & <b>", 0).await;
+    db::products::seed_demo(&app.db, 30).await.unwrap();
+    let mut config = db::DbConfig::new(app.database_url());
+    config.readers = 2;
+    let reads = db::Reads::open(&app.db, &config).unwrap();
+
+    for order in db::products::ORDERS {
+        let mut position = db::list::Position::First;
+        loop {
+            let ours = db::products::list(&reads, order, 7, &position)
+                .await
+                .unwrap();
+            let pool = db::products::list(&app.db, order, 7, &position)
+                .await
+                .unwrap();
+            assert_eq!(ours, pool, "sort={}", order.name);
+            match ours.next {
+                Some(next) => position = db::list::Position::After(next),
+                None => break,
+            }
+        }
+    }
+    let first = db::products::batch_after(&app.db, 0, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(db::products::get(&reads, first.id).await.unwrap(), first);
+    assert!(matches!(
+        db::products::get(&reads, i64::MAX).await,
+        Err(db::Error::NotFound { .. })
+    ));
+}

@@ -236,3 +236,39 @@ async fn the_stylesheet_is_served_with_cache_headers() {
         "a 404 is not cached"
     );
 }
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+
+#[tokio::test]
+async fn s3_a_product_named_like_a_script_is_escaped_on_every_page_that_shows_it() {
+    let app = spawn_app().await;
+    let id = app.create_product(SCRIPT, 100).await["id"]
+        .as_i64()
+        .unwrap();
+    // The export's job page and a flash message show names too.
+    let created = app
+        .post_form("/products", &[("name", SCRIPT), ("price", "2")])
+        .await;
+    let flash_page = created.headers()["location"].to_str().unwrap().to_owned();
+
+    for path in [
+        "/products".to_owned(),
+        format!("/products/{id}"),
+        format!("/products/{id}/edit"),
+        format!("/products/{id}/delete"),
+        flash_page,
+    ] {
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(!page.contains(SCRIPT), "{path} shows the raw script");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"),
+            "{path} does not show the name escaped"
+        );
+    }
+    // A form that re-renders with the input keeps it escaped too.
+    let invalid = app
+        .post_form("/products", &[("name", SCRIPT), ("price", "cheap")])
+        .await;
+    let page = invalid.text().await.unwrap();
+    assert!(!page.contains(SCRIPT));
+}

@@ -1,7 +1,7 @@
 //! `db::Reads`: on SQLite, reads on reader threads of their own; they must answer exactly as the
 //! pool does.
 
-use db::{DbConfig, Reads, list::Position, products};
+use db::{DbConfig, Reads, fixtures};
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -23,51 +23,23 @@ fn reads(app: &TestApp) -> Reads {
 }
 
 #[tokio::test]
-async fn the_readers_answer_every_list_order_as_the_pool_does() {
-    let app = spawn_app().await;
-    app.create_product("Thé “vert” & <b>", 0).await;
-    products::seed_demo(&app.db, 30).await.unwrap();
-    let reads = reads(&app);
-
-    for order in products::ORDERS {
-        let mut position = Position::First;
-        loop {
-            let ours = products::list(&reads, order, 7, &position).await.unwrap();
-            let pool = products::list(&app.db, order, 7, &position).await.unwrap();
-            assert_eq!(ours, pool, "sort={}", order.name);
-            match ours.next {
-                Some(next) => position = Position::After(next),
-                None => break,
-            }
-        }
-    }
-    let first = products::batch_after(&app.db, 0, 1)
-        .await
-        .unwrap()
-        .remove(0);
-    assert_eq!(products::get(&reads, first.id).await.unwrap(), first);
-    assert!(matches!(
-        products::get(&reads, i64::MAX).await,
-        Err(db::Error::NotFound { .. })
-    ));
-}
-
-#[tokio::test]
 async fn reads_abandoned_mid_flight_leave_the_readers_serving() {
     let app = spawn_app().await;
-    products::seed_demo(&app.db, 50).await.unwrap();
+    for n in 0..50 {
+        app.create_note(&format!("note {n}")).await;
+    }
     let reads = reads(&app);
 
     // Start many reads and drop them before they are answered (a client hanging up).
     for id in 1..=200 {
-        let read = products::get(&reads, id % 50 + 1);
+        let read = fixtures::get(&reads, id % 50 + 1);
         let mut read = Box::pin(read);
         let _ = futures_util::poll!(&mut read);
         drop(read);
     }
 
     for id in 1..=50 {
-        assert_eq!(products::get(&reads, id).await.unwrap().id, id);
+        assert_eq!(fixtures::get(&reads, id).await.unwrap().id, id);
     }
 }
 
@@ -77,9 +49,12 @@ async fn a_write_is_seen_by_the_next_read() {
     let reads = reads(&app);
 
     for n in 0..20 {
-        let created = app.create_product(&format!("p{n}"), n).await;
+        let created = app.create_note(&format!("note {n}")).await;
         let id = created["id"].as_i64().unwrap();
-        assert_eq!(products::get(&reads, id).await.unwrap().price_cents, n);
+        assert_eq!(
+            fixtures::get(&reads, id).await.unwrap().body,
+            format!("note {n}")
+        );
     }
 }
 
@@ -237,9 +212,11 @@ async fn postgres_reads_survive_their_connections_being_terminated() {
         // SQLite readers hold files, not connections a server can end.
         return;
     }
-    products::seed_demo(&app.db, 5).await.unwrap();
+    for n in 0..5 {
+        app.create_note(&format!("note {n}")).await;
+    }
     let reads = reads(&app);
-    assert_eq!(products::get(&reads, 1).await.unwrap().id, 1);
+    assert_eq!(fixtures::get(&reads, 1).await.unwrap().id, 1);
     let before: Vec<i32> = of_read_connections(&app, "a.pid").await;
     assert_eq!(before.len(), 1, "the read ran on a read connection");
 
@@ -248,7 +225,7 @@ async fn postgres_reads_survive_their_connections_being_terminated() {
     assert_eq!(ended, [true]);
 
     for id in 1..=5 {
-        assert_eq!(products::get(&reads, id).await.unwrap().id, id);
+        assert_eq!(fixtures::get(&reads, id).await.unwrap().id, id);
     }
     let after: Vec<i32> = of_read_connections(&app, "a.pid").await;
     assert_eq!(after.len(), 1);
@@ -265,7 +242,9 @@ async fn postgres_readers_encrypt_with_sslmode_require() {
         // SQLite has no connection to encrypt.
         return;
     }
-    products::seed_demo(&app.db, 3).await.unwrap();
+    for n in 0..3 {
+        app.create_note(&format!("note {n}")).await;
+    }
     let (base, query) = app
         .database_url()
         .split_once('?')
@@ -281,7 +260,7 @@ async fn postgres_readers_encrypt_with_sslmode_require() {
     config.readers = 2;
     let reads = Reads::open(&app.db, &config).unwrap();
 
-    assert_eq!(products::get(&reads, 2).await.unwrap().id, 2);
+    assert_eq!(fixtures::get(&reads, 2).await.unwrap().id, 2);
     let encrypted: Vec<bool> = of_read_connections(&app, "s.ssl").await;
     assert_eq!(encrypted, [true], "the read connection uses TLS");
 }

@@ -56,6 +56,59 @@ impl Events {
     }
 }
 
+/// Enqueues a welcome mail (a job of the engine's own) for the test to follow.
+async fn a_queued_job(app: &TestApp) -> i64 {
+    let queue = jobs::Queue::new(app.db.clone(), app.hub.clone());
+    let welcome = jobs::kinds::AccountEmail {
+        to: "followed@example.com".into(),
+        notice: jobs::kinds::AccountNotice::Welcome,
+    };
+    queue.enqueue(&app.db, &welcome).await.unwrap().id
+}
+
+#[tokio::test]
+async fn the_stream_yields_a_jobs_reported_progress_then_its_completion() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_without_worker(dir.path()).await;
+    let id = a_queued_job(&app).await;
+    let mut events = Events::open(&app, &format!("/events/jobs/{id}")).await;
+    let (name, first) = events.next().await.unwrap();
+    assert_eq!(
+        (name.as_str(), first["state"].as_str()),
+        ("progress", Some("queued"))
+    );
+
+    // What a running job reports (from any process) reaches the stream.
+    jobs::progress::report(&app.db, &app.hub, id, 3, 10)
+        .await
+        .unwrap();
+    let (name, reported) = events.next().await.unwrap();
+    assert_eq!(name, "progress");
+    assert_eq!(reported["progress"]["done"], 3);
+    assert_eq!(reported["progress"]["percent"], 30);
+
+    // A worker runs it: the stream says so once, then ends.
+    let services = services(&app, dir.path());
+    let runner = jobs::kinds::runner(
+        services.queue.clone(),
+        services,
+        jobs::WorkerConfig::default(),
+    );
+    let drained = runner.unwrap().run_until_empty().await.unwrap();
+    assert_eq!(drained.succeeded, 1);
+    let done = loop {
+        let (name, data) = events.next().await.expect("a `done` event");
+        if name == "done" {
+            break data;
+        }
+    };
+    assert_eq!(done["state"], "succeeded");
+    assert!(
+        events.next().await.is_none(),
+        "the stream ends after `done`"
+    );
+}
+
 #[tokio::test]
 async fn the_stream_yields_the_exports_progress_then_its_completion() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,13 +180,7 @@ async fn the_stream_yields_the_exports_progress_then_its_completion() {
 async fn a_client_that_leaves_ends_its_stream_on_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_without_worker(dir.path()).await;
-    let started = app.post_form("/products/export", &[]).await;
-    let id: i64 = started.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/jobs/")
-        .parse()
-        .unwrap();
+    let id = a_queued_job(&app).await;
     let topic = jobs::progress::topic(id);
     // Its own connection, so closing it is seen by the server.
     let client = crate::helpers::browser(&app.address);

@@ -27,7 +27,7 @@ async fn a_visitor_signs_up_with_the_form_then_signs_in_and_gets_a_welcome_mail(
         .form(&[
             ("email", "New.User@Example.com"),
             ("password", "long enough password"),
-            ("next", "/products"),
+            ("next", "/account"),
             ("csrf_token", &token),
         ])
         .send()
@@ -35,10 +35,10 @@ async fn a_visitor_signs_up_with_the_form_then_signs_in_and_gets_a_welcome_mail(
         .unwrap();
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/login?next=/products");
+    assert_eq!(location(&response), "/login?next=/account");
     let page = html(
         browser
-            .get(app.url("/login?next=/products"))
+            .get(app.url("/login?next=/account"))
             .send()
             .await
             .unwrap(),
@@ -226,12 +226,12 @@ async fn login_goes_back_to_a_local_next_only() {
     let app = spawn_app().await;
     let browser = app.anonymous();
 
-    let redirect = browser.get(app.url("/products/new")).send().await.unwrap();
+    let redirect = browser.get(app.url("/account")).send().await.unwrap();
     assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&redirect), "/login?next=/products/new");
+    assert_eq!(location(&redirect), "/login?next=/account");
 
     for (next, expected) in [
-        ("/products/new", "/products/new"),
+        ("/account", "/account"),
         ("//evil.example", "/"),
         ("https://evil.example", "/"),
     ] {
@@ -259,14 +259,14 @@ async fn writes_need_a_user_and_the_jobs_dashboard_an_admin() {
     let (member, member_csrf, _) = app.sign_up("member@example.com").await;
 
     // Visitors: pages redirect to login, the API answers 401.
-    for path in ["/products/new", "/jobs", "/account"] {
+    for path in ["/jobs", "/account"] {
         let response = visitor.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         assert!(location(&response).starts_with("/login?next="), "{path}");
     }
     let create = visitor
-        .post(app.url("/api/products"))
-        .json(&json!({ "name": "Tea", "price_cents": 1 }))
+        .post(app.url("/api/test/notes"))
+        .json(&json!({ "body": "Tea" }))
         .send()
         .await
         .unwrap();
@@ -277,7 +277,7 @@ async fn writes_need_a_user_and_the_jobs_dashboard_an_admin() {
     );
     assert_eq!(
         visitor
-            .get(app.url("/products"))
+            .get(app.url("/api/test/notes"))
             .send()
             .await
             .unwrap()
@@ -286,11 +286,11 @@ async fn writes_need_a_user_and_the_jobs_dashboard_an_admin() {
         "reading is open"
     );
 
-    // A member may write products but not see jobs.
+    // A member may write but not see jobs.
     let created = member
-        .post(app.url("/api/products"))
+        .post(app.url("/api/test/notes"))
         .header("x-csrf-token", &member_csrf)
-        .json(&json!({ "name": "Tea", "price_cents": 1 }))
+        .json(&json!({ "body": "Tea" }))
         .send()
         .await
         .unwrap();

@@ -11,11 +11,11 @@ async fn s2_a_form_without_a_token_or_with_another_sessions_token_is_refused() {
     let app = spawn_app().await;
     let (_, other_csrf, _) = app.sign_up("other@example.com").await;
     let post = |token: Option<&str>| {
-        let mut form = vec![("name", "Forged"), ("price", "1")];
+        let mut form = vec![("body", "Forged")];
         if let Some(token) = token {
             form.push(("csrf_token", token));
         }
-        app.client.post(app.url("/products")).form(&form).send()
+        app.client.post(app.url("/test/notes")).form(&form).send()
     };
 
     let missing = html(post(None).await.unwrap(), StatusCode::FORBIDDEN).await;
@@ -30,7 +30,7 @@ async fn s2_a_form_without_a_token_or_with_another_sessions_token_is_refused() {
     assert!(foreign.contains("does not match"), "{foreign}");
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        app.product_count().await,
+        app.note_count().await,
         1,
         "only the request with the right token wrote"
     );
@@ -58,10 +58,10 @@ async fn s2_a_cross_site_origin_is_refused_even_with_the_right_token() {
         (header::ORIGIN, "null"),
     ] {
         let response = client
-            .post(app.url("/api/products"))
+            .post(app.url("/api/test/notes"))
             .header(name.clone(), value)
             .header("x-csrf-token", &csrf)
-            .json(&json!({ "name": "Forged", "price_cents": 1 }))
+            .json(&json!({ "body": "Forged" }))
             .send()
             .await
             .unwrap();
@@ -71,7 +71,7 @@ async fn s2_a_cross_site_origin_is_refused_even_with_the_right_token() {
             "{body}"
         );
     }
-    assert_eq!(app.product_count().await, 0);
+    assert_eq!(app.note_count().await, 0);
 }
 
 #[tokio::test]
@@ -103,9 +103,9 @@ async fn s2_the_header_token_works_for_fetch_and_the_token_rotates_at_login() {
 
     let with = |token: &str| {
         browser
-            .post(app.url("/api/products"))
+            .post(app.url("/api/test/notes"))
             .header("x-csrf-token", token)
-            .json(&json!({ "name": "Fetched", "price_cents": 1 }))
+            .json(&json!({ "body": "Fetched" }))
             .send()
     };
     problem(with(&before).await.unwrap(), StatusCode::FORBIDDEN).await;
@@ -115,13 +115,17 @@ async fn s2_the_header_token_works_for_fetch_and_the_token_rotates_at_login() {
 #[tokio::test]
 async fn s2_safe_methods_never_change_state() {
     let app = spawn_app().await;
-    let id = app.create_product("Kept", 100).await["id"]
-        .as_i64()
-        .unwrap();
+    let queue = jobs::Queue::new(app.db.clone(), app.hub.clone());
+    let pending = jobs::kinds::AccountEmail {
+        to: "kept@example.com".into(),
+        notice: jobs::kinds::AccountNotice::Welcome,
+    };
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let id = queue.enqueue_at(&app.db, &pending, later).await.unwrap().id;
 
     for path in [
-        format!("/products/{id}/delete"),
         format!("/jobs/{id}/cancel"),
+        format!("/jobs/{id}/retry"),
         "/logout".to_owned(),
     ] {
         let response = app.get(&path).await;
@@ -132,10 +136,11 @@ async fn s2_safe_methods_never_change_state() {
         );
     }
 
+    let job = queue.get(id).await.unwrap();
     assert_eq!(
-        app.product_count().await,
-        1,
-        "GET of the delete page only asks"
+        job.state,
+        jobs::State::Queued,
+        "GET of cancel changed nothing"
     );
     assert_eq!(
         app.get("/api/auth/me").await.status(),
@@ -150,7 +155,7 @@ async fn s14_cors_is_closed_unless_origins_are_configured() {
     let open = spawn_app_with(&[("APP_CORS_ORIGINS", "https://app.example")]).await;
     let preflight = |app: &crate::helpers::TestApp, origin: &str| {
         reqwest::Client::new()
-            .request(reqwest::Method::OPTIONS, app.url("/api/products"))
+            .request(reqwest::Method::OPTIONS, app.url("/api/test/notes"))
             .header(header::ORIGIN, origin)
             .header("access-control-request-method", "POST")
             .header(
@@ -161,7 +166,7 @@ async fn s14_cors_is_closed_unless_origins_are_configured() {
     };
     let get = |app: &crate::helpers::TestApp, origin: &str| {
         reqwest::Client::new()
-            .get(app.url("/api/products"))
+            .get(app.url("/api/test/notes"))
             .header(header::ORIGIN, origin)
             .send()
     };

@@ -280,7 +280,7 @@ async fn expired_sessions_are_not_accepted_and_the_cleanup_job_deletes_them() {
 async fn viewing_pages_does_not_rewrite_the_session() {
     let app = spawn_app().await;
 
-    for path in ["/products", "/account", "/"] {
+    for path in ["/jobs", "/account", "/"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         // A saved session re-sends its cookie; a page view that changed nothing saves nothing.

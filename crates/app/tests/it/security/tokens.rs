@@ -52,8 +52,8 @@ async fn api_tokens_are_shown_once_stored_hashed_work_as_bearer_and_can_be_revok
         .await
         .unwrap();
     assert_eq!(me["user"]["email"], "script@example.com");
-    let write = with_token(reqwest::Method::POST, "/api/products")
-        .json(&json!({ "name": "By token", "price_cents": 5 }))
+    let write = with_token(reqwest::Method::POST, "/api/test/notes")
+        .json(&json!({ "body": "By token" }))
         .send()
         .await
         .unwrap();
