@@ -44,9 +44,11 @@ fmt:
 migrate *args="up":
     cargo run -- migrate "$@"
 
+# [demo:products begin]
 # Insert demo products (idempotent)
 seed products="100":
     cargo run -- seed --products {{products}}
+# [demo:products end]
 
 # Run background jobs only, no web server (`cargo run` already runs a worker in-process)
 worker:

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 manifest=scripts/demos
 
 known() { awk '!/^#/ && NF == 2 { print $1 }' "$manifest" | uniq; }
+# The demos built on $1 (listed with the path @$1), which go with it.
+dependents() { awk -v n="@$1" '!/^#/ && $2 == n { print $1 }' "$manifest"; }
 
 if [ $# -eq 0 ]; then
     echo "usage: just remove-demo NAME... | all   (demos: $(known | tr '\n' ' '))" >&2
@@ -24,6 +26,14 @@ for name in "$@"; do
         exit 2
     fi
 done
+# A demo's dependents go first, each once.
+order=""
+add() {
+    for dependent in $(dependents "$1"); do add "$dependent"; done
+    case " $order " in *" $1 "*) ;; *) order="$order $1" ;; esac
+}
+for name in "$@"; do add "$name"; done
+set -- $order
 
 # Every text file that may carry a tag: not the build output, not VCS data.
 tagged_files() {
@@ -32,7 +42,7 @@ tagged_files() {
 }
 
 for name in "$@"; do
-    awk -v n="$name" '!/^#/ && $1 == n { print $2 }' "$manifest" | while read -r path; do
+    awk -v n="$name" '!/^#/ && $1 == n && $2 !~ /^@/ { print $2 }' "$manifest" | while read -r path; do
         rm -rf "$path"
         echo "removed $path"
     done

@@ -23,12 +23,14 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    // [demo:products begin]
     /// Insert demo data. Running it again adds only what is missing.
     Seed {
         /// How many demo products should exist.
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
         products: u64,
     },
+    // [demo:products end]
     /// Run background jobs only (no HTTP server) until SIGTERM/SIGINT. Applies pending
     /// migrations first unless APP_MIGRATE_ON_START=false.
     Worker,

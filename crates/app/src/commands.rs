@@ -73,6 +73,8 @@ pub async fn migrate(
     Ok(())
 }
 
+// [demo:products begin]
+/// `app seed`: makes `products` demo products exist.
 pub async fn seed(
     db: &DatabaseConnection,
     products: u64,
@@ -91,6 +93,7 @@ pub async fn seed(
     )?;
     Ok(())
 }
+// [demo:products end]
 
 /// `app jobs ...`: the same operations as the `/jobs` dashboard.
 pub async fn jobs(

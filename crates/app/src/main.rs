@@ -80,10 +80,11 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
             let db = commands::connect(config).await?;
             app::accounts::token(&db, action, &mut out).await?;
         }
+        // [demo:products begin]
         Command::Seed { products } => {
             let db = commands::connect(config).await?;
             commands::seed(&db, products, &mut out).await?;
-        }
+        } // [demo:products end]
     }
     Ok(())
 }

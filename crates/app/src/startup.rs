@@ -69,7 +69,7 @@ impl Application {
             passwords: offload::Offload::dedicated("password-hash", config.web.password_hashers)
                 .context("starting the password-hashing threads")?,
             jobs: queue.clone(),
-            exports_dir: config.jobs.exports_dir(),
+            exports_dir: config.jobs.exports_dir(), // [demo:export]
             hub: hub.clone(),
             config: config.web.clone(),
         });

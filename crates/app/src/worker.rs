@@ -24,12 +24,12 @@ pub fn services(
         mailer,
         api,
         offload,
-        exports_dir: config.jobs.exports_dir(),
+        exports_dir: config.jobs.exports_dir(), // [demo:export]
+        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH, // [demo:export]
         notify_email: config.jobs.notify_email.clone(),
         hub,
         uploads_dir: config.web.uploads.dir.clone(),
         image_max_pixels: config.web.uploads.max_pixels,
-        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH,
     })
 }
 

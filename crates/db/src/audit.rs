@@ -6,7 +6,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use crate::{Actor, Result, entities::audit_log};
 
 /// One audit row: `actor` changed `entity` `entity_id`.
-pub(crate) async fn record(
+pub async fn record(
     conn: &impl ConnectionTrait,
     actor: Actor,
     entity: &str,
@@ -28,8 +28,8 @@ pub(crate) async fn record(
 }
 
 /// One audit row per `(id, changes)` for the same action, in one statement, made by the app
-/// itself (no actor): what a batch write (the demo seed) records.
-pub(crate) async fn record_many(
+/// itself (no actor): what a batch write (a seed) records.
+pub async fn record_many(
     conn: &impl ConnectionTrait,
     entity: &str,
     action: &str,

@@ -7,7 +7,7 @@
 
 mod actor;
 pub mod api_tokens;
-mod audit;
+pub mod audit;
 pub mod chat; // [demo:chat]
 mod config;
 mod connect;
@@ -17,8 +17,8 @@ mod error;
 pub mod fixtures;
 mod hub;
 pub mod list;
-pub mod product_images;
-pub mod products;
+pub mod product_images; // [demo:products]
+pub mod products; // [demo:products]
 pub mod rate_limits;
 mod reads;
 pub mod sessions;

@@ -16,9 +16,13 @@ pub struct Services {
     pub mailer: Mailer,
     pub api: ApiClients,
     pub offload: Offload,
+    // [demo:export begin]
     /// Where exports are written (`APP_DATA_DIR/exports`).
     pub exports_dir: PathBuf,
-    /// Who hears about new products.
+    /// Rows an export writes between two progress reports.
+    pub export_batch: u64,
+    // [demo:export end]
+    /// Who hears about what happens in the app (`APP_NOTIFY_EMAIL`): the team's address.
     pub notify_email: String,
     /// Publish/subscribe across replicas (job progress).
     pub hub: db::Hub,
@@ -26,6 +30,4 @@ pub struct Services {
     pub uploads_dir: PathBuf,
     /// The most pixels an image may have to be decoded (`APP_UPLOAD_MAX_PIXELS`).
     pub image_max_pixels: u64,
-    /// Rows an export writes between two progress reports.
-    pub export_batch: u64,
 }

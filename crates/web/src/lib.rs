@@ -14,18 +14,18 @@ mod files;
 mod finish;
 #[cfg(feature = "fixtures")]
 mod fixtures;
-mod listing;
+pub mod listing;
 mod middleware;
 mod page;
 mod problem;
-mod refreshed;
+pub mod refreshed;
 mod router;
 mod routes;
 mod server;
 mod shutdown;
 mod state;
 mod templates;
-mod upload;
+pub mod upload;
 
 pub use chat::ChatConfig; // [demo:chat]
 pub use config::{

@@ -18,38 +18,34 @@ use crate::{Error, Result, extract::Json};
 /// not silently give the default).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ListQuery {
-    pub(crate) limit: Option<u64>,
-    pub(crate) sort: Option<String>,
-    pub(crate) after: Option<String>,
-    pub(crate) before: Option<String>,
+pub struct ListQuery {
+    pub limit: Option<u64>,
+    pub sort: Option<String>,
+    pub after: Option<String>,
+    pub before: Option<String>,
     /// Gone: named only so that the refusal can say what to use instead.
-    pub(crate) offset: Option<IgnoredAny>,
+    pub offset: Option<IgnoredAny>,
 }
 
 /// What a list route reads: the order, how many rows and from where.
 #[derive(Debug, Clone)]
-pub(crate) struct ListRequest<C> {
-    pub(crate) order: Order<C>,
-    pub(crate) limit: u64,
-    pub(crate) position: Position,
+pub struct ListRequest<C> {
+    pub order: Order<C>,
+    pub limit: u64,
+    pub position: Position,
 }
 
 /// How many rows a list gives when asked for none in particular, and at most.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    pub(crate) default: u64,
-    pub(crate) max: u64,
+pub struct Limits {
+    pub default: u64,
+    pub max: u64,
 }
 
 impl ListQuery {
     /// Checks the query against the list's `orders` (the first is the default). Every problem
     /// is a 400 that says what to send instead.
-    pub(crate) fn parse<C: Copy>(
-        &self,
-        orders: &[Order<C>],
-        limits: Limits,
-    ) -> Result<ListRequest<C>> {
+    pub fn parse<C: Copy>(&self, orders: &[Order<C>], limits: Limits) -> Result<ListRequest<C>> {
         if self.offset.is_some() {
             return Err(Error::BadRequest(
                 "`offset` is not supported: lists are paged by cursor. Pass the `next_cursor` of \
@@ -96,7 +92,7 @@ impl ListQuery {
 }
 
 /// A query error from `db` (a cursor that is not ours, an unknown order) as a 400.
-pub(crate) fn bad_request(err: db::Error) -> Error {
+pub fn bad_request(err: db::Error) -> Error {
     match err {
         db::Error::Invalid(errors) => Error::BadRequest(
             errors
@@ -111,14 +107,14 @@ pub(crate) fn bad_request(err: db::Error) -> Error {
 
 /// The links to a page's neighbours, relative to the list's path.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct PageLinks {
-    pub(crate) next: Option<String>,
-    pub(crate) prev: Option<String>,
-    pub(crate) first: String,
+pub struct PageLinks {
+    pub next: Option<String>,
+    pub prev: Option<String>,
+    pub first: String,
 }
 
 impl PageLinks {
-    pub(crate) fn new<C, T>(
+    pub fn new<C, T>(
         path: &str,
         request: &ListRequest<C>,
         slice: &Slice<T>,
@@ -152,7 +148,7 @@ impl PageLinks {
 
 /// The JSON body of a list.
 #[derive(Debug, Serialize)]
-pub(crate) struct ListBody<T> {
+pub struct ListBody<T> {
     items: Vec<T>,
     limit: u64,
     sort: &'static str,
@@ -163,7 +159,7 @@ pub(crate) struct ListBody<T> {
 }
 
 /// A JSON list response: the body and its `Link` header.
-pub(crate) fn json<C, T: Serialize>(
+pub fn json<C, T: Serialize>(
     path: &str,
     request: &ListRequest<C>,
     slice: Slice<T>,

@@ -14,14 +14,14 @@ use tokio::{sync::Mutex as AsyncMutex, time::Instant};
 
 /// A copy of the value and when it was computed.
 #[derive(Debug)]
-pub(crate) struct Snapshot<T> {
-    pub(crate) value: T,
-    pub(crate) computed_at: DateTime<Utc>,
+pub struct Snapshot<T> {
+    pub value: T,
+    pub computed_at: DateTime<Utc>,
     fresh_until: Instant,
 }
 
 #[derive(Debug)]
-pub(crate) struct Refreshed<T> {
+pub struct Refreshed<T> {
     max_age: Duration,
     /// Held only to read or replace the `Arc`, never across an `.await`.
     current: std::sync::Mutex<Option<Arc<Snapshot<T>>>>,
@@ -30,7 +30,7 @@ pub(crate) struct Refreshed<T> {
 }
 
 impl<T: Send + Sync + 'static> Refreshed<T> {
-    pub(crate) fn new(max_age: Duration) -> Arc<Self> {
+    pub fn new(max_age: Duration) -> Arc<Self> {
         Arc::new(Self {
             max_age,
             current: std::sync::Mutex::new(None),
@@ -40,7 +40,7 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
 
     /// The value: the copy in memory if there is one (refreshed in the background when older
     /// than `max_age`), otherwise loaded now.
-    pub(crate) async fn get<F, Fut, E>(self: &Arc<Self>, load: F) -> Result<Arc<Snapshot<T>>, E>
+    pub async fn get<F, Fut, E>(self: &Arc<Self>, load: F) -> Result<Arc<Snapshot<T>>, E>
     where
         F: FnOnce() -> Fut + Clone + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
@@ -61,7 +61,7 @@ impl<T: Send + Sync + 'static> Refreshed<T> {
 
     /// The copy in memory, however old, if there is one; starts a background refresh when it is
     /// missing or older than `max_age`. Never waits.
-    pub(crate) fn peek<F, Fut, E>(self: &Arc<Self>, load: F) -> Option<Arc<Snapshot<T>>>
+    pub fn peek<F, Fut, E>(self: &Arc<Self>, load: F) -> Option<Arc<Snapshot<T>>>
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,

@@ -19,9 +19,10 @@ pub fn build(state: AppState) -> Router {
     let with_sessions = Router::new()
         .merge(routes::home::router())
         .merge(routes::accounts::router())
-        .merge(routes::products::router())
+        .merge(routes::products::router()) // [demo:products]
         .merge(routes::todos::router()) // [demo:todos]
         .merge(routes::jobs::router())
+        .merge(routes::export::router()) // [demo:export]
         .merge(crate::chat::router()) // [demo:chat]
         .merge(routes::events::router());
     #[cfg(feature = "fixtures")]
@@ -38,7 +39,9 @@ pub fn build(state: AppState) -> Router {
         .merge(uploads(&state))
         .fallback(not_found);
     // The only routes that stream a multipart body: declared here, not by what a client sends.
-    let streamed = middleware::sessions(routes::products::uploads(), &state, Bodies::Streamed);
+    let uploads = Router::new();
+    let uploads = uploads.merge(routes::products::uploads()); // [demo:products]
+    let streamed = middleware::sessions(uploads, &state, Bodies::Streamed);
     let (config, templates) = (&state.config, &state.templates);
     middleware::apply(router, config, templates, Bodies::Buffered)
         .merge(middleware::apply(
@@ -61,7 +64,7 @@ fn static_files(state: &AppState) -> Router<AppState> {
     files::folder("/static", &state.config.static_dir, value)
 }
 
-/// `/uploads`: product images and thumbnails. Their names are generated and never reused, so
+/// `/uploads`: uploaded files (and what jobs make of them, such as thumbnails). Their names are generated and never reused, so
 /// browsers and proxies may keep them for a year without asking again.
 fn uploads(state: &AppState) -> Router<AppState> {
     let forever = HeaderValue::from_static("public, max-age=31536000, immutable");

@@ -44,8 +44,10 @@ pub struct Parts {
     pub passwords: offload::Offload,
     /// The job queue: handlers enqueue, in their own transaction when they have one.
     pub jobs: jobs::Queue,
+    // [demo:export begin]
     /// Where export jobs write their files.
     pub exports_dir: std::path::PathBuf,
+    // [demo:export end]
     /// Publish/subscribe across replicas (job progress, chat rooms, wake-ups of workers).
     pub hub: db::Hub,
     pub config: WebConfig,

@@ -55,7 +55,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
         offload: offload::Offload::new(1),
         passwords: offload::Offload::new(1),
         jobs: jobs::Queue::new(db.clone(), db::Hub::new(db.clone(), 16)),
-        exports_dir: PathBuf::from("data/exports"),
+        exports_dir: PathBuf::from("data/exports"), // [demo:export]
         hub: db::Hub::new(db.clone(), 16),
         config: WebConfig::default(),
     });
@@ -63,7 +63,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
     // The handler will log a warning from inside the request: its database is gone.
     db.close_by_ref().await.unwrap();
 
-    let request = Request::get("/api/products/7")
+    let request = Request::get("/api/test/notes/7")
         .header("x-request-id", "trace-abc-123")
         .body(Body::empty())
         .unwrap();
@@ -81,7 +81,7 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
     );
     for line in lines {
         assert!(line.contains("request_id=trace-abc-123"), "{line}");
-        assert!(line.contains("route=/api/products/{id}"), "{line}");
+        assert!(line.contains("route=/api/test/notes/{id}"), "{line}");
         assert!(line.contains("method=GET"), "{line}");
     }
 }

@@ -18,14 +18,17 @@ pub struct JobsConfig {
     pub mailer: String,
     pub mail_from: String,
     pub notify_email: String,
-    /// Files the app writes: exports (and, later, uploads).
+    /// Files the app writes: uploads and what jobs write.
     pub data_dir: PathBuf,
 }
 
 impl JobsConfig {
+    // [demo:export begin]
+    /// Where the export demo writes its files.
     pub fn exports_dir(&self) -> PathBuf {
         self.data_dir.join("exports")
     }
+    // [demo:export end]
 
     pub(super) fn read<F: Fn(&str) -> Option<(String, Source)>>(r: &mut Reader<'_, F>) -> Self {
         let defaults = WorkerConfig::default();

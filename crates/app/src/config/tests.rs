@@ -199,7 +199,7 @@ fn jobs_settings_have_defaults_and_bad_ones_are_named() {
     let jobs = &config.jobs;
     assert!(jobs.in_process);
     assert_eq!(jobs.mailer.as_str(), "log");
-    assert_eq!(jobs.exports_dir(), std::path::PathBuf::from("data/exports"));
+    assert_eq!(jobs.data_dir, std::path::PathBuf::from("data"));
 
     let problems = errors(&[
         ("APP_JOBS_CONCURRENCY", "0"),

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use crate::helpers::TestDatabase;
+use crate::helpers::TestDatabase; // [demo:products]
 
 /// Runs `app` in an empty folder (so no `.env` is picked up) with exactly these variables.
 pub fn app(args: &[&str], vars: &[(&str, &str)]) -> Output {
@@ -86,6 +86,7 @@ fn help_lists_every_subcommand() {
     }
 }
 
+// [demo:products begin]
 #[tokio::test]
 async fn seeding_twice_does_not_duplicate_the_demo_data() {
     let database = TestDatabase::create().await;
@@ -109,3 +110,4 @@ async fn seeding_twice_does_not_duplicate_the_demo_data() {
     let db = sea_orm::Database::connect(&database.url).await.unwrap();
     assert_eq!(db::products::count(&db).await.unwrap(), 1200);
 }
+// [demo:products end]

@@ -55,7 +55,15 @@ fn tags(line: &str) -> Vec<(String, Option<String>)> {
 
 #[test]
 fn every_path_the_manifest_lists_exists() {
+    let demos: BTreeSet<String> = manifest().into_iter().map(|(demo, _)| demo).collect();
     for (demo, path) in manifest() {
+        if let Some(base) = path.strip_prefix('@') {
+            assert!(
+                demos.contains(base),
+                "{demo} is built on {base}, not a demo"
+            );
+            continue;
+        }
         assert!(
             repo().join(&path).exists(),
             "scripts/demos lists {path} for {demo}, which does not exist"

@@ -301,6 +301,7 @@ impl TestApp {
             .expect("request sent")
     }
 
+    // [demo:products begin]
     pub async fn delete(&self, path: &str) -> Response {
         self.client
             .delete(self.url(path))
@@ -309,6 +310,7 @@ impl TestApp {
             .await
             .expect("request sent")
     }
+    // [demo:products end]
 
     /// Posts a form as the signed-in browser, with the session's CSRF token added.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
@@ -322,6 +324,7 @@ impl TestApp {
             .expect("request sent")
     }
 
+    // [demo:products begin]
     /// Creates a product through the API and returns its JSON.
     pub async fn create_product(&self, name: &str, price_cents: i64) -> Value {
         let response = self
@@ -337,6 +340,7 @@ impl TestApp {
     pub async fn product_count(&self) -> u64 {
         db::products::count(&self.db).await.expect("count")
     }
+    // [demo:products end]
 
     /// Creates a note (the engine's test fixture, `/api/test/notes`) and returns its JSON.
     pub async fn create_note(&self, body: &str) -> Value {

@@ -17,18 +17,20 @@ mod cli;
 mod demos;
 mod deployment;
 mod docs;
+mod export; // [demo:export]
 mod faults;
 mod health;
 mod helpers;
 mod middleware;
 mod migrations;
-mod products_api;
-mod products_bad_input;
-mod products_list;
-mod products_pages;
-mod products_stats;
+mod products_api; // [demo:products]
+mod products_bad_input; // [demo:products]
+mod products_jobs; // [demo:products]
+mod products_list; // [demo:products]
+mod products_pages; // [demo:products]
+mod products_stats; // [demo:products]
 mod reads;
-mod realtime;
+pub(crate) mod realtime;
 mod security;
 mod server;
 mod todos; // [demo:todos]

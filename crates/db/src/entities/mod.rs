@@ -4,8 +4,8 @@ pub mod api_token;
 pub mod audit_log;
 pub mod chat_message; // [demo:chat]
 pub mod chat_presence; // [demo:chat]
-pub mod product;
-pub mod product_image;
+pub mod product; // [demo:products]
+pub mod product_image; // [demo:products]
 pub mod rate_limit;
 pub mod session;
 pub mod user;

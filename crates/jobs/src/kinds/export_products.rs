@@ -8,10 +8,18 @@ use std::path::{Path, PathBuf};
 use db::products::Product;
 use tokio::io::AsyncWriteExt;
 
-use crate::{BoxError, Job, JobContext, Services};
+use crate::{BoxError, Job, JobContext, Runner, Services, kinds::PurgeExports};
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExportProducts {}
+
+/// Exports on demand; every night at 03:23 UTC, old export files are deleted.
+pub(super) fn register(runner: Runner<Services>) -> crate::Result<Runner<Services>> {
+    let purge = PurgeExports::default();
+    runner
+        .register::<ExportProducts>()
+        .schedule(PurgeExports::NAME, "23 3 * * *", &purge)
+}
 
 /// Where the export of job `id` is (or will be) written.
 pub fn export_path(exports_dir: &Path, id: i64) -> PathBuf {

@@ -1,7 +1,7 @@
-//! Retention: every night, delete finished jobs (and the export files they wrote) older than a
-//! week, so the `jobs` table and `data/exports` do not grow for ever.
+//! Retention: every night, delete finished jobs older than a week, so the `jobs` table does not
+//! grow for ever.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::{BoxError, Job, JobContext, Services};
 
@@ -29,71 +29,7 @@ impl Job for PurgeFinished {
         let keep = Duration::from_secs(u64::from(self.older_than_days) * 86_400);
         let cutoff = ctx.app.queue.clock().now() - chrono::Duration::from_std(keep)?;
         let jobs = ctx.app.queue.purge(cutoff).await?;
-        let files = remove_files_older_than(&ctx.app.exports_dir, keep).await?;
-        tracing::info!(
-            jobs,
-            files,
-            days = self.older_than_days,
-            "purged finished jobs"
-        );
+        tracing::info!(jobs, days = self.older_than_days, "purged finished jobs");
         Ok(())
-    }
-}
-
-/// Deletes the files in `dir` last modified more than `age` ago; a missing folder is empty.
-async fn remove_files_older_than(dir: &std::path::Path, age: Duration) -> std::io::Result<u64> {
-    let mut entries = match tokio::fs::read_dir(dir).await {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(err) => return Err(err),
-    };
-    let now = SystemTime::now();
-    let mut removed = 0;
-    while let Some(entry) = entries.next_entry().await? {
-        let meta = entry.metadata().await?;
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .is_some_and(|since| since > age);
-        if meta.is_file() && old {
-            tokio::fs::remove_file(entry.path()).await?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn only_files_older_than_the_cutoff_go() {
-        let dir = tempfile_dir();
-        let path = dir.join("products-1.csv");
-        tokio::fs::write(&path, "id\n").await.unwrap();
-        // Everything is younger than a day...
-        let kept = remove_files_older_than(&dir, Duration::from_secs(86_400))
-            .await
-            .unwrap();
-        assert_eq!(kept, 0);
-        assert!(path.exists());
-        // ...and older than nothing.
-        let removed = remove_files_older_than(&dir, Duration::ZERO).await.unwrap();
-        assert_eq!(removed, 1);
-        assert!(!path.exists());
-        let missing = remove_files_older_than(&dir.join("nope"), Duration::ZERO)
-            .await
-            .unwrap();
-        assert_eq!(missing, 0);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    fn tempfile_dir() -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("purge-test-{}", uuid::Uuid::new_v4().simple()));
-        let _ = std::fs::create_dir_all(&dir);
-        dir
     }
 }

@@ -1,21 +1,19 @@
-//! `/jobs`: the background-job dashboard, each job's page with retry/cancel, the export
-//! download, and `GET /api/jobs/{id}`. Admins only.
+//! `/jobs`: the background-job dashboard, each job's page with retry/cancel (and its result's
+//! download link, for kinds that write a file), and `GET /api/jobs/{id}`. Admins only.
 
 use crate::{
-    AppState, Error, Result,
+    AppState, Result,
     auth::RequireAdmin,
     extract::{Json, Path},
     page::Page,
 };
 use axum::{
     Router,
-    body::Body,
     extract::State,
-    http::header,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{Html, Redirect},
     routing::{get, post},
 };
-use jobs::{Job, JobRecord, ListFilter, State as JobState, kinds::ExportProducts};
+use jobs::{JobRecord, ListFilter, State as JobState};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -23,8 +21,6 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/jobs/{id}", get(show))
         .route("/jobs/{id}/retry", post(retry))
         .route("/jobs/{id}/cancel", post(cancel))
-        .route("/jobs/{id}/download", get(download))
-        .route("/products/export", post(export))
         .route("/api/jobs/{id}", get(show_json))
 }
 
@@ -65,7 +61,7 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Html<String>> {
     let job = state.jobs.get(id).await?;
-    page.insert("download", &has_download(&state, &job).await);
+    page.insert("download", &download_url(&job));
     page.insert("job", &job);
     page.insert("can_retry", &job.state.can_retry());
     page.insert("can_cancel", &job.state.can_cancel());
@@ -98,61 +94,11 @@ async fn cancel(
     Ok(Redirect::to(&format!("/jobs/{id}")))
 }
 
-/// `POST /products/export`: start an export and follow it on its job page.
-async fn export(State(state): State<AppState>, _: RequireAdmin) -> Result<Redirect> {
-    let enqueued = state.jobs.enqueue(&state.db, &ExportProducts {}).await?;
-    Ok(Redirect::to(&format!("/jobs/{}", enqueued.id)))
-}
-
-/// Where a finished export's file downloads from; `None` for other jobs and unfinished exports.
+/// Where a finished job's result downloads from, for the kinds that write a file (each adds its
+/// function here); `None` for every other job.
 pub(crate) fn download_url(job: &JobRecord) -> Option<String> {
-    (job.kind == ExportProducts::NAME && job.state == JobState::Succeeded)
-        .then(|| format!("/jobs/{}/download", job.id))
-}
-
-async fn has_download(state: &AppState, job: &JobRecord) -> bool {
-    download_url(job).is_some()
-        && tokio::fs::try_exists(jobs::kinds::export_path(&state.exports_dir, job.id))
-            .await
-            .unwrap_or(false)
-}
-
-/// The file a finished export wrote, streamed from disk.
-async fn download(
-    State(state): State<AppState>,
-    _: RequireAdmin,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    let job = state.jobs.get(id).await?;
-    if job.kind != ExportProducts::NAME {
-        return Err(Error::NotFound(format!(
-            "Job {id} is not an export: it has no file."
-        )));
-    }
-    if job.state != JobState::Succeeded {
-        return Err(Error::Conflict(format!(
-            "Export {id} is {}: the file is ready once it has succeeded.",
-            job.state
-        )));
-    }
-    let path = jobs::kinds::export_path(&state.exports_dir, id);
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::NotFound(format!(
-                "The file of export {id} is gone (purged or written on another machine)."
-            )));
-        }
-        Err(err) => return Err(Error::internal(err)),
-    };
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    let disposition = format!("attachment; filename=\"products-{id}.csv\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    let kinds: &[fn(&JobRecord) -> Option<String>] = &[
+        super::export::download_url, // [demo:export]
+    ];
+    kinds.iter().find_map(|url| url(job))
 }

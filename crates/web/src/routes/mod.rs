@@ -2,8 +2,9 @@
 
 pub(crate) mod accounts;
 pub(crate) mod events;
+pub(crate) mod export; // [demo:export]
 pub(crate) mod health;
 pub(crate) mod home;
 pub(crate) mod jobs;
-pub(crate) mod products;
+pub(crate) mod products; // [demo:products]
 pub(crate) mod todos; // [demo:todos]

@@ -9,7 +9,7 @@ use crate::{Error, Result};
 
 /// An accepted image type, recognised by its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ImageKind {
+pub enum ImageKind {
     Png,
     Jpeg,
     Webp,
@@ -31,7 +31,7 @@ impl ImageKind {
         }
     }
 
-    pub(crate) fn content_type(self) -> &'static str {
+    pub fn content_type(self) -> &'static str {
         match self {
             Self::Png => "image/png",
             Self::Jpeg => "image/jpeg",

@@ -26,18 +26,18 @@ use crate::{AppState, Error, Result, UploadConfig};
 mod image;
 mod partial;
 
-pub(crate) use image::ImageKind;
+pub use image::ImageKind;
 use partial::Partial;
 
 /// Whether a request's body is a multipart form.
-pub(crate) fn is_multipart(headers: &HeaderMap) -> bool {
+pub fn is_multipart(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"multipart/form-data"))
 }
 
 /// The multipart field that carries the file.
-pub(crate) const FILE_FIELD: &str = "image";
+pub const FILE_FIELD: &str = "image";
 
 /// Room for the multipart framing and a few small fields besides the file.
 const FORM_OVERHEAD: u64 = 16 * 1024;
@@ -46,7 +46,7 @@ const SMALL_FIELD: usize = 256;
 
 /// A multipart form read as it streams in, with a cap on the whole body (what is sent besides
 /// the file counts too).
-pub(crate) struct StreamedForm {
+pub struct StreamedForm {
     fields: Multipart<'static>,
     /// A field read and handed back (the CSRF check looks at the first field).
     first: Option<Field<'static>>,
@@ -61,7 +61,7 @@ impl std::fmt::Debug for StreamedForm {
 impl StreamedForm {
     /// Opens `body` as a multipart form of at most the file limit plus [`FORM_OVERHEAD`] bytes;
     /// a `Content-Length` over that is refused before any byte is read.
-    pub(crate) fn open(headers: &HeaderMap, body: Body, config: &UploadConfig) -> Result<Self> {
+    pub fn open(headers: &HeaderMap, body: Body, config: &UploadConfig) -> Result<Self> {
         let limit = config.max_bytes.saturating_add(FORM_OVERHEAD);
         let declared = headers
             .get(header::CONTENT_LENGTH)
@@ -85,7 +85,7 @@ impl StreamedForm {
         })
     }
 
-    pub(crate) async fn next_field(&mut self) -> Result<Option<Field<'static>>> {
+    pub async fn next_field(&mut self) -> Result<Option<Field<'static>>> {
         if let Some(field) = self.first.take() {
             return Ok(Some(field));
         }
@@ -93,17 +93,17 @@ impl StreamedForm {
     }
 
     /// Hands a field back: the next [`StreamedForm::next_field`] returns it again.
-    pub(crate) fn put_back(&mut self, field: Field<'static>) {
+    pub fn put_back(&mut self, field: Field<'static>) {
         self.first = Some(field);
     }
 }
 
 /// A form the CSRF check has already opened, left in the request's extensions.
-#[derive(Clone)]
-pub(crate) struct Opened(Arc<Mutex<Option<StreamedForm>>>);
+#[derive(Debug, Clone)]
+pub struct Opened(Arc<Mutex<Option<StreamedForm>>>);
 
 impl Opened {
-    pub(crate) fn new(form: StreamedForm) -> Self {
+    pub fn new(form: StreamedForm) -> Self {
         Self(Arc::new(Mutex::new(Some(form))))
     }
 
@@ -127,7 +127,7 @@ impl FromRequest<AppState> for StreamedForm {
 }
 
 /// A short text field (a CSRF token), read with a bound.
-pub(crate) async fn small_text(mut field: Field<'static>) -> Result<String> {
+pub async fn small_text(mut field: Field<'static>) -> Result<String> {
     let mut text = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(broken)? {
         if text.len() + chunk.len() > SMALL_FIELD {
@@ -140,15 +140,15 @@ pub(crate) async fn small_text(mut field: Field<'static>) -> Result<String> {
 
 /// An image stored under the uploads folder.
 #[derive(Debug, Clone)]
-pub(crate) struct StoredImage {
+pub struct StoredImage {
     /// The generated file name (no folder).
-    pub(crate) file: String,
-    pub(crate) kind: ImageKind,
-    pub(crate) bytes: u64,
+    pub file: String,
+    pub kind: ImageKind,
+    pub bytes: u64,
 }
 
 /// Reads the form's `image` file into the uploads folder; any other field is refused.
-pub(crate) async fn receive(
+pub async fn receive(
     mut form: StreamedForm,
     config: &UploadConfig,
     offload: &Offload,
@@ -254,7 +254,7 @@ fn broken(err: multer::Error) -> Error {
     }
 }
 
-pub(crate) fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     const MIB: u64 = 1024 * 1024;
     if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)

@@ -6,17 +6,17 @@ use serde_json::Value;
 
 use crate::{
     background_jobs::app_jobs::{app_without_worker, services},
-    helpers::{TestApp, html},
+    helpers::TestApp,
 };
 
 /// Reads an event stream's `(event, data)` pairs as they arrive.
-struct Events {
+pub(crate) struct Events {
     response: reqwest::Response,
     buffer: String,
 }
 
 impl Events {
-    async fn open(app: &TestApp, path: &str) -> Self {
+    pub(crate) async fn open(app: &TestApp, path: &str) -> Self {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
@@ -27,7 +27,7 @@ impl Events {
     }
 
     /// The next event (keep-alive comments skipped); `None` when the stream ends.
-    async fn next(&mut self) -> Option<(String, Value)> {
+    pub(crate) async fn next(&mut self) -> Option<(String, Value)> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -107,73 +107,6 @@ async fn the_stream_yields_a_jobs_reported_progress_then_its_completion() {
         events.next().await.is_none(),
         "the stream ends after `done`"
     );
-}
-
-#[tokio::test]
-async fn the_stream_yields_the_exports_progress_then_its_completion() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = app_without_worker(dir.path()).await;
-    db::products::seed_demo(&app.db, 25).await.unwrap();
-    let started = app.post_form("/products/export", &[]).await;
-    let page = started.headers()["location"].to_str().unwrap().to_owned();
-    let id: i64 = page.trim_start_matches("/jobs/").parse().unwrap();
-
-    // The page offers the live bar, and a refresh for browsers without JavaScript.
-    let waiting = html(app.get(&page).await, StatusCode::OK).await;
-    assert!(waiting.contains(&format!("data-events=\"/events/jobs/{id}\"")));
-    assert!(waiting.contains("<noscript><meta http-equiv=\"refresh\" content=\"2\"></noscript>"));
-    assert!(waiting.contains("<progress max=\"100\""));
-
-    let mut events = Events::open(&app, &format!("/events/jobs/{id}")).await;
-    let (name, first) = events.next().await.unwrap();
-    assert_eq!(
-        (name.as_str(), first["state"].as_str()),
-        ("progress", Some("queued"))
-    );
-
-    // Only now does a worker run the export, ten rows per step.
-    let mut services = services(&app, dir.path());
-    services.export_batch = 10;
-    let runner = jobs::kinds::runner(
-        services.queue.clone(),
-        services,
-        jobs::WorkerConfig::default(),
-    );
-    let worker = tokio::spawn(async move { runner.unwrap().run_until_empty().await });
-
-    let mut seen = Vec::new();
-    let done = loop {
-        let (name, data) = events
-            .next()
-            .await
-            .expect("the stream lasts until the job is done");
-        if name == "done" {
-            break data;
-        }
-        assert_eq!(name, "progress");
-        if let Some(done) = data["progress"]["done"].as_i64() {
-            seen.push(done);
-        }
-    };
-    worker.await.unwrap().unwrap();
-    assert!(
-        seen.iter().any(|&n| n > 0 && n < 25),
-        "progress between start and end was streamed: {seen:?}"
-    );
-    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
-    assert_eq!(done["state"], "succeeded");
-    assert_eq!(done["progress"]["done"], 25);
-    assert_eq!(done["progress"]["percent"], 100);
-    assert_eq!(done["download"], format!("/jobs/{id}/download"));
-    assert!(
-        events.next().await.is_none(),
-        "the stream ends after `done`"
-    );
-
-    // A finished job's page shows the full bar and no refresh.
-    let finished = html(app.get(&page).await, StatusCode::OK).await;
-    assert!(finished.contains("value=\"100\"") && finished.contains("25 of 25 (100%)"));
-    assert!(!finished.contains("http-equiv"));
 }
 
 #[tokio::test]

@@ -3,6 +3,6 @@
 
 mod chat; // [demo:chat]
 mod chat_limits; // [demo:chat]
-mod events;
-mod upload_limits;
-mod uploads;
+pub(crate) mod events;
+mod upload_limits; // [demo:products]
+mod uploads; // [demo:products]

@@ -38,7 +38,7 @@ async fn s3_every_template_is_html_and_safe_is_only_on_the_allowlist() {
             checked += 1;
         }
     }
-    assert!(checked > 10);
+    assert!(checked >= 8, "only {checked} templates found");
 }
 
 const NASTY: [&str; 6] = [
@@ -53,17 +53,17 @@ const NASTY: [&str; 6] = [
 #[tokio::test]
 async fn s9_sql_metacharacters_in_every_filter_and_field_never_reach_a_500() {
     let app = spawn_app().await;
-    app.create_product("Tea", 100).await;
+    app.create_product("Tea", 100).await; // [demo:products]
     let visitor = app.anonymous();
 
     for nasty in NASTY {
         let encoded: String = url_encode(nasty);
         let mut statuses = Vec::new();
         for path in [
-            format!("/products?page={encoded}"),
-            format!("/products/{encoded}"),
-            format!("/api/products?limit={encoded}&offset={encoded}"),
-            format!("/api/products/{encoded}"),
+            format!("/products?page={encoded}"), // [demo:products]
+            format!("/products/{encoded}"),      // [demo:products]
+            format!("/api/products?limit={encoded}&offset={encoded}"), // [demo:products]
+            format!("/api/products/{encoded}"),  // [demo:products]
             format!("/api/test/notes?limit={encoded}"),
             format!("/api/test/notes/{encoded}"),
             format!("/api/todos/summary?ids={encoded}"), // [demo:todos]
@@ -73,8 +73,8 @@ async fn s9_sql_metacharacters_in_every_filter_and_field_never_reach_a_500() {
             statuses.push((path.clone(), app.get(&path).await.status()));
         }
         for (path, form) in [
-            ("/products", vec![("name", nasty), ("price", nasty)]),
-            ("/products", vec![("name", nasty), ("price", "1")]),
+            ("/products", vec![("name", nasty), ("price", nasty)]), // [demo:products]
+            ("/products", vec![("name", nasty), ("price", "1")]),   // [demo:products]
             (
                 "/account/password",
                 vec![("current_password", nasty), ("new_password", nasty)],
@@ -108,12 +108,14 @@ async fn s9_sql_metacharacters_in_every_filter_and_field_never_reach_a_500() {
                 .await
                 .status(),
         ));
+        // [demo:products begin]
         statuses.push((
             "/api/products".into(),
             app.post_json("/api/products", &json!({ "name": nasty, "price_cents": 1 }))
                 .await
                 .status(),
         ));
+        // [demo:products end]
         // Longer than any column: refused or counted, never a database error.
         let long = format!("{}@example.com", nasty.repeat(200));
         for path in ["/api/auth/login", "/api/auth/signup"] {
@@ -142,7 +144,7 @@ async fn s9_sql_metacharacters_in_every_filter_and_field_never_reach_a_500() {
         .collect();
     assert!(bodies.iter().any(|b| b == NASTY[1]));
     assert_eq!(app.get("/api/test/notes").await.status(), StatusCode::OK);
-    assert_eq!(app.get("/api/products").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/api/products").await.status(), StatusCode::OK); // [demo:products]
 }
 
 fn url_encode(raw: &str) -> String {

@@ -7,7 +7,7 @@ mod csrf;
 mod deploy;
 mod headers;
 mod inputs;
-mod ownership;
+mod ownership; // [demo:products]
 mod rate_limits;
 mod sessions;
 mod tokens;

@@ -232,9 +232,9 @@ mod tests {
     use sea_orm::DbBackend;
 
     use super::inline_limit;
-    use crate::entities::product;
+    use crate::entities::user;
 
-    fn built(select: &sea_orm::Select<product::Entity>) -> (String, Vec<Value>) {
+    fn built(select: &sea_orm::Select<user::Entity>) -> (String, Vec<Value>) {
         let statement = select.build(DbBackend::Sqlite);
         inline_limit(
             statement.sql,
@@ -244,20 +244,17 @@ mod tests {
 
     #[test]
     fn the_limit_is_written_into_the_sql_and_the_other_values_stay_bound() {
-        let (sql, values) = built(&product::Entity::find_by_id(5).limit(21));
-        assert!(
-            sql.ends_with(r#"WHERE "products"."id" = ? LIMIT 21"#),
-            "{sql}"
-        );
+        let (sql, values) = built(&user::Entity::find_by_id(5).limit(21));
+        assert!(sql.ends_with(r#"WHERE "users"."id" = ? LIMIT 21"#), "{sql}");
         assert_eq!(values, vec![Value::BigInt(Some(5))]);
     }
 
     #[test]
     fn statements_without_a_limit_or_with_an_offset_are_left_alone() {
-        let (sql, values) = built(&product::Entity::find_by_id(5));
-        assert!(sql.ends_with(r#""products"."id" = ?"#), "{sql}");
+        let (sql, values) = built(&user::Entity::find_by_id(5));
+        assert!(sql.ends_with(r#""users"."id" = ?"#), "{sql}");
         assert_eq!(values.len(), 1);
-        let (sql, values) = built(&product::Entity::find().limit(3).offset(6));
+        let (sql, values) = built(&user::Entity::find().limit(3).offset(6));
         assert!(sql.ends_with("LIMIT ? OFFSET ?"), "{sql}");
         assert_eq!(values.len(), 2);
     }
