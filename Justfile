@@ -62,7 +62,7 @@ jobs *args="list":
 check:
     cargo run -- check
 
-# Remove demo features with everything that registers them (see scripts/demos): just remove-demo all | todos | chat
+# Remove demo features with everything that registers them (see scripts/demos): just remove-demo all | products | export | todos | chat
 remove-demo +names:
     sh scripts/remove-demo.sh "$@"
 

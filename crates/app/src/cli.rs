@@ -90,7 +90,7 @@ pub enum JobsAction {
         /// Only jobs in this state (queued, running, succeeded, retrying, dead, cancelled).
         #[arg(long, value_parser = parse_state)]
         state: Option<jobs::State>,
-        /// Only jobs of this kind (e.g. export_products).
+        /// Only jobs of this kind (e.g. account_email).
         #[arg(long)]
         kind: Option<String>,
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]

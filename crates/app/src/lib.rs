@@ -18,5 +18,5 @@ pub use startup::{Application, install_crypto_provider, shutdown_signal};
 /// Hub messages a subscriber may fall behind by before it is told it lagged (a WebSocket may
 /// keep a smaller outbound buffer of its own on top). Each topic with a subscriber holds this
 /// many slots (tokio's broadcast allocates them up front, ~40 bytes each), and a topic per
-/// visitor-chosen name (a chat room) is cheap only if this is: 1,024 made each topic cost 40 KB.
+/// visitor-chosen name (a room) is cheap only if this is: 1,024 made each topic cost 40 KB.
 pub const HUB_CAPACITY: usize = 128;

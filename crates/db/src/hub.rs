@@ -1,5 +1,5 @@
 //! Publish/subscribe between every process on one database: job progress, worker wake-ups and
-//! your live features (a chat room, a feed) use it to reach connections on any replica.
+//! your live features (rooms, feeds) use it to reach connections on any replica.
 //!
 //! A message goes to a *topic* (`job:42`, `room:lobby`) as a small text payload. On SQLite
 //! (one process) the hub is an in-process broadcast. On PostgreSQL a publish is a `NOTIFY` on one

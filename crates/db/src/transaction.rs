@@ -2,7 +2,7 @@
 //!
 //! SQLite allows one writer at a time. Left to itself, a writer that finds the lock taken sleeps
 //! in SQLite's busy handler (1, 2, 5, 10 … 100 ms) and tries again, so under many concurrent
-//! writers an unlucky one keeps losing: `POST /api/products` with 64 connections had a p99 of
+//! writers an unlucky one keeps losing: a JSON create with 64 connections had a p99 of
 //! several hundred milliseconds. Here every writer of this process first takes a permit from one
 //! FIFO semaphore per SQLite file, so they wait in line on the async runtime and the lock is
 //! handed over as soon as it is free. Writers in other processes (a separate `app worker`) still

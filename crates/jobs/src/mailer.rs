@@ -225,14 +225,14 @@ mod smtp_tests {
         let mailer = Mailer::new(&format!("smtp://127.0.0.1:{port}"), "App <app@example.com>");
         let email = Email {
             to: "team@example.com".into(),
-            subject: "New product: Tea".into(),
+            subject: "Welcome, Tea".into(),
             body: "Tea was added.".into(),
         };
         let mailer = mailer.unwrap();
         mailer.send(&email).await.unwrap();
         drop(mailer); // closes the pooled connection, so the server sees QUIT or EOF
         let data = server.await.unwrap().unwrap();
-        assert!(data.contains("Subject: New product: Tea"), "{data}");
+        assert!(data.contains("Subject: Welcome, Tea"), "{data}");
         assert!(data.contains("To: team@example.com"), "{data}");
         assert!(data.contains("From: App <app@example.com>"), "{data}");
         assert!(data.contains("Tea was added."), "{data}");

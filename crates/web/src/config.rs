@@ -52,7 +52,7 @@ impl Default for ServerConfig {
     }
 }
 
-/// Product image uploads.
+/// File uploads (images, checked by their content), streamed to disk.
 #[derive(Debug, Clone)]
 pub struct UploadConfig {
     /// Where stored images and thumbnails are (served at `/uploads`).

@@ -48,7 +48,7 @@ pub struct Parts {
     /// Where export jobs write their files.
     pub exports_dir: std::path::PathBuf,
     // [demo:export end]
-    /// Publish/subscribe across replicas (job progress, chat rooms, wake-ups of workers).
+    /// Publish/subscribe across replicas (job progress, wake-ups of workers, live features).
     pub hub: db::Hub,
     pub config: WebConfig,
 }

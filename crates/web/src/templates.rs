@@ -119,7 +119,7 @@ fn newest_mtime(dir: &Path) -> Option<SystemTime> {
     newest
 }
 
-/// `{{ product.price_cents | cents }}` → `12.34`.
+/// `{{ order.total_cents | cents }}` → `12.34`.
 fn cents_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let cents = value
         .as_i64()

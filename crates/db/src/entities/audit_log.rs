@@ -8,7 +8,7 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// The table name of the changed row, e.g. `products`.
+    /// The table name of the changed row, e.g. `orders`.
     pub entity: String,
     pub entity_id: i64,
     /// `created`, `updated` or `deleted`.

@@ -5,7 +5,7 @@
 //!
 //! - **SQLite** ([`sqlite`]): sqlx runs each connection on a thread of its own and talks to it
 //!   through channels, two futex wake-ups and context switches per query, half of the server's
-//!   time in a profile of `GET /api/products/{id}`. [`Reads`] serves reads from a few threads that
+//!   time in a profile of a point read (`GET /api/<resource>/{id}`). [`Reads`] serves reads from a few threads that
 //!   each own a read-only rusqlite connection and take their work from one shared queue.
 //! - **PostgreSQL** ([`postgres`]): a pool of tokio-postgres connections, each preparing a
 //!   statement once and reusing it, with rows decoded straight from the wire format into the

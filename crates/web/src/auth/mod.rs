@@ -169,7 +169,7 @@ fn login_required(parts: &Parts) -> Response {
     Redirect::to(&format!("/login?next={next}")).into_response()
 }
 
-/// Percent-encodes a value for a URL's query (`/products?page=2` → `%2Fproducts%3Fpage%3D2`,
+/// Percent-encodes a value for a URL's query (`/orders?page=2` → `%2Forders%3Fpage%3D2`,
 /// keeping `/`).
 pub(crate) fn form_urlencode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -184,7 +184,7 @@ pub(crate) fn form_urlencode(value: &str) -> String {
     out
 }
 
-/// Where to go after signing in: only a local path (`/products?page=2`), never another site
+/// Where to go after signing in: only a local path (`/orders?page=2`), never another site
 /// (`//evil.example`, `https://...`, `/\evil`), so the login form cannot be an open redirect.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn next_accepts_only_local_paths() {
-        assert_eq!(safe_next(Some("/products?page=2")), "/products?page=2");
+        assert_eq!(safe_next(Some("/orders?page=2")), "/orders?page=2");
         for bad in [
             "//evil.example",
             "https://evil.example",

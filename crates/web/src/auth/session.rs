@@ -20,7 +20,7 @@ impl From<tower_sessions::session::Error> for Error {
     }
 }
 
-/// A one-time message shown by the next page the user sees ("Product created").
+/// A one-time message shown by the next page the user sees ("Saved").
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Flash {
     /// `success`, `info` or `error`: the CSS class.

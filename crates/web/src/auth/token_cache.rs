@@ -2,7 +2,7 @@
 //!
 //! A token request costs one indexed query (token joined to its user). Under load the same
 //! token arrives many times a second, and on PostgreSQL that extra round trip held a pooled
-//! connection long enough to cut `POST /api/products` by a quarter. So a replica remembers a
+//! connection long enough to cut a token-authenticated write by a quarter. So a replica remembers a
 //! good token for one second: a revocation takes effect at once on the replica that revoked it
 //! (which forgets every entry) and within a second on the others. Only tokens that checked out
 //! are kept; a bad token always goes to the database.

@@ -34,7 +34,7 @@ pub(crate) fn router() -> Router<AppState> {
 struct Snapshot {
     state: JobState,
     progress: Option<Progress>,
-    /// The export's file, once there is one to download.
+    /// The job's result file, for kinds that write one, once it can be downloaded.
     download: Option<String>,
 }
 
