@@ -44,6 +44,10 @@ fmt:
 migrate *args="up":
     cargo run -- migrate "$@"
 
+# Write new code, registered where it belongs: just generate job NAME | migration NAME [--dry-run]
+generate *args:
+    cargo run --quiet -- generate "$@"
+
 # [demo:products begin]
 # Insert demo products (idempotent)
 seed products="100":

@@ -15,6 +15,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write new code from templates, registered where it belongs: `app generate job NAME`,
+    /// `app generate migration NAME`. Run it from the project's root folder.
+    Generate {
+        /// List what would be written and edited, and change nothing.
+        #[arg(long, global = true)]
+        dry_run: bool,
+        #[command(subcommand)]
+        what: GenerateWhat,
+    },
     /// Run the web server (the default). Applies pending migrations first unless
     /// APP_MIGRATE_ON_START=false.
     Serve,
@@ -181,4 +190,18 @@ mod tests {
             })
         ));
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateWhat {
+    /// A job kind in crates/jobs/src/kinds/NAME.rs, registered with the worker, and its test.
+    Job {
+        /// snake_case, e.g. send_report.
+        name: String,
+    },
+    /// An empty migration, migrations/src/mYYYYMMDD_NNNNNN_NAME.rs, registered last.
+    Migration {
+        /// snake_case, e.g. add_totals_to_orders.
+        name: String,
+    },
 }

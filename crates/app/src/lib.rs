@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod generate;
 mod startup;
 pub mod telemetry;
 pub mod worker;

@@ -15,6 +15,15 @@ async fn main() -> ExitCode {
     if let Some(Command::Check { deploy: true }) = cli.command {
         return check_deploy();
     }
+    if let Some(Command::Generate { dry_run, what }) = &cli.command {
+        return match app::generate::run(what, *dry_run, &mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -39,6 +48,8 @@ async fn main() -> ExitCode {
 async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
+        // Handled before the configuration is read (it needs none); the same here.
+        Command::Generate { dry_run, what } => app::generate::run(&what, dry_run, &mut out)?,
         Command::Serve | Command::Check { .. } => {
             drop(out);
             // Before anything slow, so a signal during start-up stops us cleanly.

@@ -35,3 +35,4 @@ mod security;
 mod server;
 mod todos; // [demo:todos]
 mod transactions;
+// [generate:test-mod]

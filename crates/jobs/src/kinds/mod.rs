@@ -10,6 +10,7 @@ mod purge_exports; // [demo:export]
 mod purge_finished;
 mod purge_sessions;
 mod warm_todos; // [demo:todos]
+// [generate:job-mod]
 
 pub use account_email::{AccountEmail, AccountNotice};
 pub use export_products::{DEFAULT_EXPORT_BATCH, ExportProducts, export_path}; // [demo:export]
@@ -20,6 +21,7 @@ pub use purge_exports::PurgeExports; // [demo:export]
 pub use purge_finished::PurgeFinished;
 pub use purge_sessions::PurgeSessions;
 pub use warm_todos::WarmTodos; // [demo:todos]
+// [generate:job-use]
 
 use crate::{Queue, Result, Runner, Services, WorkerConfig};
 
@@ -38,5 +40,6 @@ pub fn runner(queue: Queue, services: Services, config: WorkerConfig) -> Result<
     let runner = export_products::register(runner)?; // [demo:export]
     let runner = warm_todos::register(runner)?; // [demo:todos]
     let runner = purge_chat_presence::register(runner)?; // [demo:chat]
+    // [generate:job-register]
     Ok(runner)
 }
