@@ -1,5 +1,5 @@
-//! A typed chat client over tokio-tungstenite: what the integration tests use, and a starting
-//! point for bots and load tools.
+//! A typed chat client over tokio-tungstenite (feature `client`): what the integration tests
+//! use, and a starting point for bots and load tools.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), web::chat::client::ClientError> {

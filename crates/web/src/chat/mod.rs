@@ -8,9 +8,10 @@
 //!   presence announcements coalesced per room and taken in turns.
 //! - `socket`: one connection's loop, with its limits: a bounded outbound buffer, a message size
 //!   limit, a posting rate, keepalive pings and an idle timeout.
-//! - [`client`]: a typed client over tokio-tungstenite.
+//! - [`client`] (feature `client`): a typed client over tokio-tungstenite.
 
 mod announce;
+#[cfg(feature = "client")]
 pub mod client;
 mod config;
 pub mod protocol;

@@ -94,11 +94,12 @@ async fn cancel(
     Ok(Redirect::to(&format!("/jobs/{id}")))
 }
 
-/// Where a finished job's result downloads from, for the kinds that write a file (each adds its
-/// function here); `None` for every other job.
+/// For each kind that writes a file: where a finished job's file downloads from.
+const DOWNLOADS: &[fn(&JobRecord) -> Option<String>] = &[
+    super::export::download_url, // [demo:export]
+];
+
+/// Where a finished job's result downloads from; `None` for kinds that write no file.
 pub(crate) fn download_url(job: &JobRecord) -> Option<String> {
-    let kinds: &[fn(&JobRecord) -> Option<String>] = &[
-        super::export::download_url, // [demo:export]
-    ];
-    kinds.iter().find_map(|url| url(job))
+    DOWNLOADS.iter().find_map(|url| url(job))
 }
