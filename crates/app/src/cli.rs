@@ -15,8 +15,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write new code from templates, registered where it belongs: `app generate job NAME`,
-    /// `app generate migration NAME`. Run it from the project's root folder.
+    /// Write new code from templates, registered where it belongs: `app generate resource NAME
+    /// field:type…`, `app generate job NAME`, `app generate migration NAME`. Run it from the
+    /// project's root folder.
     Generate {
         /// List what would be written and edited, and change nothing.
         #[arg(long, global = true)]
@@ -194,6 +195,16 @@ mod tests {
 
 #[derive(Debug, Subcommand)]
 pub enum GenerateWhat {
+    /// A table with its pages, JSON API, queries and tests, e.g. `app generate resource orders
+    /// customer:string total_cents:bigint note:text? paid:bool`.
+    Resource {
+        /// The table, plural snake_case, e.g. orders or line_items.
+        name: String,
+        /// `field:type`, type one of string, text, int, bigint, bool, float, date, datetime,
+        /// uuid, references:OTHER; `?` after the type makes it optional, `:unique` unique.
+        #[arg(required = true)]
+        fields: Vec<String>,
+    },
     /// A job kind in crates/jobs/src/kinds/NAME.rs, registered with the worker, and its test.
     Job {
         /// snake_case, e.g. send_report.

@@ -56,3 +56,43 @@ pub async fn record_many(
         .await?;
     Ok(())
 }
+
+/// A row as an audit entry records its creation or deletion: every field.
+pub fn snapshot(row: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(row).unwrap_or(serde_json::Value::Null)
+}
+
+/// What an update changed, as `{ field: [before, after] }` for each field that differs (both rows
+/// serialise to objects with the same fields; `updated_at` is left out, the audit row has its own
+/// time).
+pub fn diff(before: &impl serde::Serialize, after: &impl serde::Serialize) -> serde_json::Value {
+    let (serde_json::Value::Object(before), serde_json::Value::Object(after)) =
+        (snapshot(before), snapshot(after))
+    else {
+        return serde_json::Value::Null;
+    };
+    let changes = after
+        .into_iter()
+        .filter(|(field, value)| field != "updated_at" && before.get(field) != Some(value))
+        .map(|(field, value)| {
+            let old = before.get(&field).cloned().unwrap_or_default();
+            (field, serde_json::json!([old, value]))
+        })
+        .collect();
+    serde_json::Value::Object(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_diff_holds_the_changed_fields_only() {
+        let before = json!({ "name": "Tea", "size": 1, "version": 1, "updated_at": "a" });
+        let after = json!({ "name": "Tea", "size": 2, "version": 2, "updated_at": "b" });
+        assert_eq!(
+            super::diff(&before, &after),
+            json!({ "size": [1, 2], "version": [1, 2] })
+        );
+    }
+}

@@ -24,7 +24,8 @@ mod reads;
 pub mod sessions;
 mod transaction;
 pub mod users;
-mod validation;
+pub mod validation;
+// [generate:resource-mod]
 
 pub use actor::Actor;
 pub use config::{DbConfig, with_database_name};

@@ -10,6 +10,7 @@ mod config;
 mod deadline;
 mod error;
 mod extract;
+pub mod fields;
 mod files;
 mod finish;
 #[cfg(feature = "fixtures")]

@@ -25,6 +25,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::export::router()) // [demo:export]
         .merge(crate::chat::router()) // [demo:chat]
         .merge(routes::events::router());
+    // [generate:router]
     #[cfg(feature = "fixtures")]
     let with_sessions = with_sessions.merge(crate::fixtures::router());
     let router = Router::new()

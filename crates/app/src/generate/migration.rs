@@ -10,7 +10,20 @@ use super::{Plan, names};
 
 pub(super) fn plan(root: &Path, name: &str, today: NaiveDate) -> anyhow::Result<Plan> {
     names::check("migration", name).map_err(anyhow::Error::msg)?;
-    let mut last = 0;
+    if exists(root, name)? {
+        bail!("a migration named `{name}` exists already: choose another name");
+    }
+    let module = next_module(root, name, today)?;
+    let mut plan = Plan::default();
+    plan.file(format!("migrations/src/{module}.rs"), migration(name));
+    register(&mut plan, &module);
+    Ok(plan)
+}
+
+/// The migrations' modules, as `(number, what)`: `m20261121_000004_create_products` is
+/// `(4, "create_products")`.
+fn existing(root: &Path) -> anyhow::Result<Vec<(u32, String)>> {
+    let mut found = Vec::new();
     for entry in std::fs::read_dir(root.join("migrations/src"))? {
         let file = entry?.file_name().to_string_lossy().into_owned();
         let Some(stem) = file.strip_suffix(".rs") else {
@@ -21,14 +34,28 @@ pub(super) fn plan(root: &Path, name: &str, today: NaiveDate) -> anyhow::Result<
         let (Some(_), Some(number), Some(what)) = (parts.next(), parts.next(), parts.next()) else {
             continue;
         };
-        if what == name {
-            bail!("a migration named `{name}` exists already ({file}): choose another name");
-        }
-        last = last.max(number.parse::<u32>().unwrap_or(0));
+        found.push((number.parse().unwrap_or(0), what.to_owned()));
     }
-    let module = format!("m{}_{:06}_{name}", today.format("%Y%m%d"), last + 1);
-    let mut plan = Plan::default();
-    plan.file(format!("migrations/src/{module}.rs"), migration(name));
+    Ok(found)
+}
+
+/// Whether a migration named `name` exists.
+pub(super) fn exists(root: &Path, name: &str) -> anyhow::Result<bool> {
+    Ok(existing(root)?.iter().any(|(_, what)| what == name))
+}
+
+/// `mYYYYMMDD_NNNNNN_NAME` with today's date and the number after the last.
+pub(super) fn next_module(root: &Path, name: &str, today: NaiveDate) -> anyhow::Result<String> {
+    let last = existing(root)?.iter().map(|(n, _)| *n).max().unwrap_or(0);
+    Ok(format!(
+        "m{}_{:06}_{name}",
+        today.format("%Y%m%d"),
+        last + 1
+    ))
+}
+
+/// Adds `module` to the migrator: its `mod` line and the end of its list.
+pub(super) fn register(plan: &mut Plan, module: &str) {
     let lib = "migrations/src/lib.rs";
     plan.register(lib, "// [generate:migration-mod]", format!("mod {module};"));
     plan.register(
@@ -36,7 +63,6 @@ pub(super) fn plan(root: &Path, name: &str, today: NaiveDate) -> anyhow::Result<
         "// [generate:migration]",
         format!("Box::new({module}::Migration),"),
     );
-    Ok(plan)
 }
 
 fn migration(name: &str) -> String {

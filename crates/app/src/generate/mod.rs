@@ -1,4 +1,4 @@
-//! `app generate job NAME | migration NAME`: writes the new files from templates and registers
+//! `app generate resource NAME field:type… | job NAME | migration NAME`: writes the new files from templates and registers
 //! them at the marked registration points (a `// [generate:...]` line: the new line goes just
 //! above it), then formats the code. It refuses a name that is taken, a Rust keyword or an SQL
 //! reserved word, never overwrites a file, and with `--dry-run` only lists what it would do.
@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 mod job;
 mod migration;
 mod names;
+mod resource;
 
 pub use crate::cli::GenerateWhat;
 
@@ -126,6 +127,7 @@ fn workspace_root() -> anyhow::Result<PathBuf> {
 pub fn run(what: &GenerateWhat, dry_run: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let root = workspace_root()?;
     let plan = match what {
+        GenerateWhat::Resource { name, fields } => resource::plan(&root, name, fields)?,
         GenerateWhat::Job { name } => job::plan(&root, name)?,
         GenerateWhat::Migration { name } => {
             migration::plan(&root, name, chrono::Utc::now().date_naive())?
@@ -144,6 +146,12 @@ pub fn run(what: &GenerateWhat, dry_run: bool, out: &mut impl Write) -> anyhow::
             )?;
         }
         writeln!(out, "Next: cargo test --workspace")?;
+        if let GenerateWhat::Resource { name, .. } = what {
+            writeln!(
+                out,
+                "Then `just dev` (it migrates): the pages are at /{name}, the API at /api/{name}."
+            )?;
+        }
     }
     Ok(())
 }

@@ -140,6 +140,11 @@ pub(crate) fn check(what: &str, name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `word` is a Rust keyword (no module or field may have that name).
+pub(crate) fn is_rust_keyword(word: &str) -> bool {
+    RUST_KEYWORDS.contains(&word)
+}
+
 /// `send_report` → `SendReport`.
 pub(crate) fn camel(name: &str) -> String {
     name.split('_')

@@ -9,3 +9,4 @@ pub mod product_image; // [demo:products]
 pub mod rate_limit;
 pub mod session;
 pub mod user;
+// [generate:entity-mod]

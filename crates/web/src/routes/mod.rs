@@ -8,3 +8,4 @@ pub(crate) mod home;
 pub(crate) mod jobs;
 pub(crate) mod products; // [demo:products]
 pub(crate) mod todos; // [demo:todos]
+// [generate:route-mod]
