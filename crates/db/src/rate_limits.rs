@@ -73,24 +73,26 @@ pub async fn hit(
     })
 }
 
-/// An exponential back-off: `free` attempts go at once; after that each attempt must come at
-/// least `base` after the one before, doubling with every further attempt, up to `cap`. So the
-/// owner of the key is slowed down, never shut out: at worst they wait `cap` once.
+pub use backoff::Backoff;
+
+/// A throttle on repeated attempts: `free` attempts go at once; after that each attempt must
+/// come at least the `backoff` ceiling after the one before (its base first, doubling with every
+/// further attempt, up to its max). So the owner of the key is slowed down, never shut out: at
+/// worst they wait the max once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
+pub struct Throttle {
     pub free: u32,
-    pub base: Duration,
-    pub cap: Duration,
+    pub backoff: Backoff,
 }
 
-impl Backoff {
+impl Throttle {
     /// How long after attempt number `n` (counting from 1) the next one must wait.
     pub fn wait_after(&self, n: u32) -> Duration {
         if n < self.free {
-            return Duration::ZERO;
+            Duration::ZERO
+        } else {
+            self.backoff.ceiling(n - self.free + 1)
         }
-        let doublings = Ord::min(n - self.free, 31);
-        Ord::min(self.base.saturating_mul(1u32 << doublings), self.cap)
     }
 }
 
@@ -104,7 +106,7 @@ const BACKOFF_MEMORY: TimeDelta = TimeDelta::days(1);
 pub async fn backoff_hit(
     db: &impl Writer,
     key: &str,
-    policy: Backoff,
+    policy: Throttle,
     now: DateTime<Utc>,
 ) -> Result<Decision> {
     let key: String = key.chars().take(KEY_MAX_CHARS).collect();
@@ -178,11 +180,10 @@ mod tests {
     use super::*;
     use crate::DbConfig;
 
-    fn policy() -> Backoff {
-        Backoff {
+    fn policy() -> Throttle {
+        Throttle {
             free: 3,
-            base: Duration::from_secs(1),
-            cap: Duration::from_secs(4),
+            backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(4)),
         }
     }
 

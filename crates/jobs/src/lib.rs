@@ -11,7 +11,6 @@
 //! ARCHITECTURE.md ("Background jobs") explains the design and why it is built here.
 
 mod admin;
-mod backoff;
 mod clock;
 mod error;
 mod job;
@@ -33,5 +32,6 @@ pub use job::{Job, JobContext, State};
 pub use mailer::{Email, Mailer};
 pub use progress::Progress;
 pub use queue::{Enqueued, Queue};
+pub use runner::RETRY_BACKOFF;
 pub use runner::{Drained, Runner, WorkerConfig};
 pub use services::Services;

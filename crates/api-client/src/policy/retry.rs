@@ -7,6 +7,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use backoff::Backoff;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 means no retry).
@@ -52,20 +54,22 @@ impl RetryPolicy {
     /// when it sent one, else full jitter over `min(max_delay, base_delay * 2^(attempt-1))`.
     /// `unit` is a random number in `[0, 1)`.
     pub fn delay(&self, attempt: u32, retry_after: Option<Duration>, unit: f64) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(self.retry_after_cap);
+        match retry_after {
+            Some(wait) => wait.min(self.retry_after_cap),
+            None => self.backoff().full_jitter_at(attempt, unit),
         }
-        let exponent = attempt.saturating_sub(1).min(30);
-        let bound = self
-            .base_delay
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_delay);
-        bound.mul_f64(unit.clamp(0.0, 1.0))
     }
 
     /// [`delay`](Self::delay) with a fresh random number.
     pub fn jittered_delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        self.delay(attempt, retry_after, fastrand::f64())
+        match retry_after {
+            Some(wait) => wait.min(self.retry_after_cap),
+            None => self.backoff().full_jitter(attempt),
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.base_delay, self.max_delay)
     }
 }
 

@@ -31,10 +31,16 @@ pub struct WorkerConfig {
     pub grace: Duration,
     /// Fallback when no wake-up arrives (other processes on SQLite, a lost `LISTEN`).
     pub poll_interval: Duration,
+    /// The wait before a failed job's next attempt (equal jitter: between half and all of the
+    /// bound), so jobs that failed together (an upstream outage) do not return together.
     pub backoff: Backoff,
     /// Queues to serve; `None` means every queue a registered job type uses.
     pub queues: Option<Vec<String>>,
 }
+
+/// A failed job waits up to 2 s after its first failure, doubling to at most an hour.
+pub const RETRY_BACKOFF: Backoff =
+    Backoff::new(Duration::from_secs(2), Duration::from_secs(60 * 60));
 
 impl Default for WorkerConfig {
     fn default() -> Self {
@@ -43,7 +49,7 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(30),
             grace: Duration::from_secs(20),
             poll_interval: Duration::from_secs(1),
-            backoff: Backoff::default(),
+            backoff: RETRY_BACKOFF,
             queues: None,
         }
     }

@@ -137,7 +137,7 @@ pub(crate) async fn finish(
         } else {
             (
                 State::Retrying,
-                now + chrono(backoff.delay(job.attempts)),
+                now + chrono(backoff.equal_jitter(u32::try_from(job.attempts).unwrap_or(0))),
                 None,
             )
         };

@@ -10,7 +10,7 @@
 
 use std::{net::IpAddr, time::Duration};
 
-use db::rate_limits::{Backoff, Decision};
+use db::rate_limits::{Backoff, Decision, Throttle};
 
 use crate::{AppState, Error, Result};
 
@@ -72,13 +72,15 @@ fn account_key(email: &str) -> String {
     format!("login:account:{}", email.trim().to_lowercase())
 }
 
-fn backoff(state: &AppState) -> Backoff {
+fn backoff(state: &AppState) -> Throttle {
     let security = &state.config.security;
     let per_attempt = security.auth_rate_window / security.auth_rate_limit.max(1);
-    Backoff {
+    Throttle {
         free: security.auth_rate_limit,
-        base: per_attempt.max(Duration::from_secs(1)),
-        cap: security.auth_lockout_max,
+        backoff: Backoff::new(
+            per_attempt.max(Duration::from_secs(1)),
+            security.auth_lockout_max,
+        ),
     }
 }
 

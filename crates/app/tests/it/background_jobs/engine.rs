@@ -89,7 +89,7 @@ async fn failures_back_off_then_die_and_a_manual_retry_revives_the_job() {
             Some(&*format!("boom on attempt {attempt}"))
         );
         let wait = (job.run_at - clock.now()).to_std().unwrap();
-        let ceiling = backoff.ceiling(attempt);
+        let ceiling = backoff.ceiling(u32::try_from(attempt).unwrap());
         assert!(
             wait >= ceiling / 2 && wait <= ceiling,
             "attempt {attempt}: {wait:?}"
