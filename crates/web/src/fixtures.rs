@@ -1,8 +1,9 @@
 //! Test fixtures (feature `fixtures`, which only the tests' build turns on): `/api/test/notes`
-//! and a form posting to `/test/notes`, a
-//! small resource on `db::fixtures` built the way every resource is (validated input, a user to
-//! write, CSRF on forms, the owner rule, optimistic locking, the audit row), for the engine's own
-//! tests to aim at. Not in any release build.
+//! and a form posting to `/test/notes`, a small resource on `db::fixtures` built the way every
+//! resource is (validated input, a user to write, CSRF on forms, the owner rule, optimistic
+//! locking, the audit row), and a note's file upload (`/api/test/notes/{id}/file`, and a form
+//! posting to `/test/notes/{id}/file`), for the engine's own tests to aim at. Not in any release
+//! build.
 
 use axum::{
     Router,
@@ -18,7 +19,57 @@ use crate::{
     AppState, Result,
     auth::RequireUser,
     extract::{Form, Json, Path, Query},
+    upload::{self, StoredImage, StreamedForm},
 };
+
+/// Declared as uploads (`router::build`): the form streams in, its CSRF token checked first.
+pub(crate) fn uploads() -> Router<AppState> {
+    Router::new()
+        .route("/api/test/notes/{id}/file", post(upload_api))
+        .route("/test/notes/{id}/file", post(upload_form))
+}
+
+/// Receives an image for note `id`, if the actor may change the note (404 or 403 before the
+/// file is read). Nothing records it: the file stays in the uploads folder.
+async fn receive(
+    state: &AppState,
+    actor: db::Actor,
+    id: i64,
+    form: StreamedForm,
+) -> Result<StoredImage> {
+    let note = fixtures::get(&state.db, id).await?;
+    if !actor.may_change(note.created_by) {
+        return Err(db::Error::Forbidden { entity: "note", id }.into());
+    }
+    upload::receive(form, &state.config.uploads, &state.offload).await
+}
+
+/// `201` with the stored file's name, type and size.
+async fn upload_api(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<i64>,
+    form: StreamedForm,
+) -> Result<Response> {
+    let stored = receive(&state, user.actor(), id, form).await?;
+    let body = serde_json::json!({
+        "url": format!("/uploads/{}", stored.file),
+        "content_type": stored.kind.content_type(),
+        "bytes": stored.bytes,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// A browser's form: `303` to the stored file; a refusal is the error page.
+async fn upload_form(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<i64>,
+    form: StreamedForm,
+) -> Result<Redirect> {
+    let stored = receive(&state, user.actor(), id, form).await?;
+    Ok(Redirect::to(&format!("/uploads/{}", stored.file)))
+}
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

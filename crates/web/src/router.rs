@@ -42,6 +42,8 @@ pub fn build(state: AppState) -> Router {
     // The only routes that stream a multipart body: declared here, not by what a client sends.
     let uploads = Router::new();
     let uploads = uploads.merge(routes::products::uploads()); // [demo:products]
+    #[cfg(feature = "fixtures")]
+    let uploads = uploads.merge(crate::fixtures::uploads());
     let streamed = middleware::sessions(uploads, &state, Bodies::Streamed);
     let (config, templates) = (&state.config, &state.templates);
     middleware::apply(router, config, templates, Bodies::Buffered)

@@ -1,7 +1,15 @@
-//! Product images: streamed multipart uploads with a size limit, type sniffing and generated
-//! names; served with cache headers; a thumbnail made by a job; and refusals that keep nothing.
+//! Streamed multipart uploads (`web::upload`), aimed at the test fixture's upload route: a size
+//! limit on the file and on the whole form, type sniffing, a pixel budget, generated names,
+//! traversal names refused, the CSRF token checked before the file, and refusals that keep
+//! nothing.
 
-use std::path::Path;
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use reqwest::{
     StatusCode,
@@ -9,8 +17,8 @@ use reqwest::{
 };
 
 use crate::{
-    background_jobs::app_jobs::{app_without_worker, services},
-    helpers::{TestApp, html, problem},
+    background_jobs::app_jobs::app_without_worker,
+    helpers::{TestApp, html, problem, spawn_app_with},
 };
 
 pub(super) fn png(width: u32, height: u32) -> Vec<u8> {
@@ -27,22 +35,22 @@ pub(super) fn file(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
         .unwrap()
 }
 
-/// The product page's form: the CSRF token first, then the file.
-pub(super) async fn upload_form(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
+/// The fixture's form: the CSRF token first, then the file.
+async fn upload_form(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
     let form = Form::new()
         .text("csrf_token", app.csrf.clone())
         .part("image", part);
     app.client
-        .post(app.url(&format!("/products/{id}/image")))
+        .post(app.url(&format!("/test/notes/{id}/file")))
         .multipart(form)
         .send()
         .await
         .unwrap()
 }
 
-pub(super) async fn upload_api(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
+async fn upload_api(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
     app.client
-        .post(app.url(&format!("/api/products/{id}/image")))
+        .post(app.url(&format!("/api/test/notes/{id}/file")))
         .bearer_auth(&app.token)
         .multipart(Form::new().part("image", part))
         .send()
@@ -64,35 +72,49 @@ pub(super) fn stored_files(data_dir: &Path) -> Vec<String> {
     files
 }
 
+/// A PNG of a few dozen bytes whose header declares a `width`×`height` canvas: what a
+/// decompression bomb looks like to anything that reads only its header.
+pub(super) fn declared_png(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    // A zlib stream holding one stored block of 16 zero bytes, standing in for the rows a real
+    // bomb compresses into a few hundred kilobytes.
+    let mut idat = vec![0x78, 0x01, 0x01, 16, 0, !16, 0xFF];
+    idat.extend_from_slice(&[0; 16]);
+    idat.extend_from_slice(&(16u32 << 16 | 1).to_be_bytes());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(&b"IHDR"[..], &ihdr[..]), (b"IDAT", &idat), (b"IEND", &[])] {
+        png.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let crc = crc32fast::hash(&png[start..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+    }
+    png
+}
+
 #[tokio::test]
-async fn an_image_is_stored_served_and_thumbnailed_by_a_job() {
+async fn an_image_is_stored_under_a_generated_name_and_served_with_cache_headers() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_without_worker(dir.path()).await;
-    let id = app.create_product("Teapot", 2500).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.create_note("Teapot").await["id"].as_i64().unwrap();
 
-    let uploaded = upload_form(
-        &app,
-        id,
-        file(png(800, 400), "../../teapot.png.exe", "image/png"),
-    )
-    .await;
-    // A traversal-looking name is refused (see below); a plain one is only ever ignored.
-    assert_eq!(uploaded.status(), StatusCode::BAD_REQUEST);
-    let uploaded = upload_form(&app, id, file(png(800, 400), "my teapot.png", "image/png")).await;
+    let uploaded = upload_form(&app, id, file(png(80, 40), "my teapot.png", "image/png")).await;
+
     assert_eq!(uploaded.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        uploaded.headers()["location"],
-        format!("/products/{id}").as_str()
-    );
-
     let files = stored_files(dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
     let name = files[0].trim_start_matches("uploads/").to_owned();
     assert!(
         name.ends_with(".png") && !name.contains("teapot"),
         "a generated name: {name}"
+    );
+    assert_eq!(
+        uploaded.headers()["location"],
+        format!("/uploads/{name}").as_str()
     );
     let served = app.get(&format!("/uploads/{name}")).await;
     assert_eq!(served.status(), StatusCode::OK);
@@ -103,44 +125,14 @@ async fn an_image_is_stored_served_and_thumbnailed_by_a_job() {
     );
     assert_eq!(
         served.bytes().await.unwrap().as_ref(),
-        png(800, 400).as_slice()
+        png(80, 40).as_slice()
     );
 
-    let waiting = html(app.get(&format!("/products/{id}")).await, StatusCode::OK).await;
-    assert!(waiting.contains("Image uploaded.") && waiting.contains("thumbnail is being made"));
-
-    let runner = jobs::kinds::runner(
-        jobs::Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16)),
-        services(&app, dir.path()),
-        jobs::WorkerConfig::default(),
-    );
-    runner.unwrap().run_until_empty().await.unwrap();
-    let thumb_name = name.replace(".png", "-thumb.jpg");
-    let page = html(app.get(&format!("/products/{id}")).await, StatusCode::OK).await;
-    // Tera escapes `/` in attributes as `&#x2F;`, which browsers read back as `/`.
-    let img = format!("<img src=\"&#x2F;uploads&#x2F;{thumb_name}\"");
-    assert!(page.contains(&img), "{page}");
-    let thumb = app.get(&format!("/uploads/{thumb_name}")).await;
-    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
-    let thumb = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
-    assert_eq!((thumb.width(), thumb.height()), (320, 160));
-
-    // The API replaces it; the old image and its thumbnail are removed.
-    let replaced = upload_api(&app, id, file(png(10, 10), "x.png", "image/png")).await;
-    assert_eq!(replaced.status(), StatusCode::CREATED);
-    let body: serde_json::Value = replaced.json().await.unwrap();
+    let by_api = upload_api(&app, id, file(png(10, 10), "x.png", "image/png")).await;
+    assert_eq!(by_api.status(), StatusCode::CREATED);
+    let body: serde_json::Value = by_api.json().await.unwrap();
     assert_eq!(body["content_type"], "image/png");
-    assert_eq!(body["thumbnail_url"], serde_json::Value::Null);
-    let files = stored_files(dir.path());
-    assert_eq!(files.len(), 1, "only the new image is left: {files:?}");
-    assert_eq!(format!("/{}", files[0]), body["url"].as_str().unwrap());
-
-    // Deleting the product removes its image too.
-    assert_eq!(
-        app.delete(&format!("/api/products/{id}")).await.status(),
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(stored_files(dir.path()), Vec::<String>::new());
+    assert_eq!(stored_files(dir.path()).len(), 2);
 }
 
 #[tokio::test]
@@ -150,9 +142,7 @@ async fn too_large_wrong_type_and_traversal_names_are_refused_and_nothing_is_kep
     let app =
         crate::helpers::spawn_app_with(&[("APP_DATA_DIR", data), ("APP_UPLOAD_MAX_BYTES", "4096")])
             .await;
-    let id = app.create_product("Kettle", 1500).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.create_note("Kettle").await["id"].as_i64().unwrap();
     let mut big = png(1, 1);
     big.resize(6000, 0);
 
@@ -216,20 +206,10 @@ async fn too_large_wrong_type_and_traversal_names_are_refused_and_nothing_is_kep
     let refused = upload_api(&app, id, file(png(2, 2), "a\u{0}.png", "image/png")).await;
     problem(refused, StatusCode::BAD_REQUEST).await;
 
-    // The form re-renders the page with the reason, and keeps the product as it was.
-    let page = upload_form(
-        &app,
-        id,
-        file(b"not an image at all".to_vec(), "a.png", "image/png"),
-    )
-    .await;
-    let page = html(page, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
-    assert!(page.contains("aria-invalid=\"true\"") && page.contains("not a PNG, JPEG or WebP"));
-
-    // No file, a foreign field, an unknown product.
+    // No file, a foreign field, an unknown note.
     let empty = app
         .client
-        .post(app.url(&format!("/api/products/{id}/image")))
+        .post(app.url(&format!("/api/test/notes/{id}/file")))
         .bearer_auth(&app.token)
         .multipart(Form::new())
         .send()
@@ -238,7 +218,7 @@ async fn too_large_wrong_type_and_traversal_names_are_refused_and_nothing_is_kep
     problem(empty, StatusCode::BAD_REQUEST).await;
     let foreign = app
         .client
-        .post(app.url(&format!("/api/products/{id}/image")))
+        .post(app.url(&format!("/api/test/notes/{id}/file")))
         .bearer_auth(&app.token)
         .multipart(Form::new().text("path", "/etc"))
         .send()
@@ -253,20 +233,14 @@ async fn too_large_wrong_type_and_traversal_names_are_refused_and_nothing_is_kep
         Vec::<String>::new(),
         "nothing was kept"
     );
-    assert!(
-        db::product_images::get(&app.db, id)
-            .await
-            .unwrap()
-            .is_none()
-    );
 }
 
 #[tokio::test]
 async fn a_browser_form_needs_its_csrf_token_before_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_without_worker(dir.path()).await;
-    let id = app.create_product("Cup", 500).await["id"].as_i64().unwrap();
-    let url = app.url(&format!("/products/{id}/image"));
+    let id = app.create_note("Cup").await["id"].as_i64().unwrap();
+    let url = app.url(&format!("/test/notes/{id}/file"));
     let no_token = Form::new().part("image", file(png(2, 2), "a.png", "image/png"));
     let refused = app
         .client
@@ -325,4 +299,95 @@ async fn a_browser_form_needs_its_csrf_token_before_the_file() {
         StatusCode::FORBIDDEN,
         "no session, no CSRF token"
     );
+}
+
+#[tokio::test]
+async fn an_image_declaring_more_pixels_than_the_budget_is_refused_and_nothing_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let app = spawn_app_with(&[("APP_DATA_DIR", data)]).await;
+    let id = app.create_note("Poster").await["id"].as_i64().unwrap();
+
+    for (width, height) in [(20_000, 20_000), (65_535, 65_535), (8_000, 6_000)] {
+        let refused = upload_api(
+            &app,
+            id,
+            file(declared_png(width, height), "bomb.png", "image/png"),
+        )
+        .await;
+        let body = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("{width}×{height}")) && detail.contains("40 megapixels"),
+            "{detail}"
+        );
+    }
+    let page = upload_form(
+        &app,
+        id,
+        file(declared_png(20_000, 20_000), "bomb.png", "image/png"),
+    )
+    .await;
+    let page = html(page, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(page.contains("40 megapixels"), "the page says why");
+
+    assert_eq!(stored_files(dir.path()), Vec::<String>::new());
+}
+
+/// The whole form is capped, not only its file: a client sending megabytes of other parts (here
+/// a preamble before the first boundary) is cut off once the form passes the file limit plus a
+/// little, and most of what it wanted to send is never read.
+#[tokio::test]
+async fn a_form_larger_than_the_upload_limit_is_cut_off_whatever_its_parts_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let app = spawn_app_with(&[("APP_DATA_DIR", data), ("APP_UPLOAD_MAX_BYTES", "65536")]).await;
+    let id = app.create_note("Mug").await["id"].as_i64().unwrap();
+    let total = 30 * 1024 * 1024;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&sent);
+    let chunks = futures_util::stream::iter((0..total / 65_536).map(move |_| {
+        counted.fetch_add(65_536, Ordering::SeqCst);
+        Ok::<_, std::io::Error>(vec![b'x'; 65_536])
+    }));
+    let body = reqwest::Body::wrap_stream(chunks);
+
+    let answer = app
+        .client
+        .post(app.url(&format!("/api/test/notes/{id}/file")))
+        .bearer_auth(&app.token)
+        .header("content-type", "multipart/form-data; boundary=BOUNDARY")
+        .body(body)
+        .send()
+        .await;
+
+    if let Ok(response) = answer {
+        problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+    }
+    let read = sent.load(Ordering::SeqCst);
+    assert!(
+        read < 8 * 1024 * 1024,
+        "{read} of {total} bytes were pulled from the client"
+    );
+    assert_eq!(stored_files(dir.path()), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_form_whose_declared_length_is_over_the_cap_is_refused_before_it_is_read() {
+    let app = spawn_app_with(&[("APP_UPLOAD_MAX_BYTES", "4096")]).await;
+    let id = app.create_note("Jug").await["id"].as_i64().unwrap();
+    let form = Form::new()
+        .text("note", "x".repeat(64 * 1024))
+        .part("image", Part::bytes(vec![1, 2, 3]).file_name("a.png"));
+
+    let refused = app
+        .client
+        .post(app.url(&format!("/api/test/notes/{id}/file")))
+        .bearer_auth(&app.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+
+    problem(refused, StatusCode::PAYLOAD_TOO_LARGE).await;
 }
