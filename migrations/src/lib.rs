@@ -12,7 +12,7 @@ mod m20261121_000002_create_audit_log;
 mod m20261121_000003_create_jobs;
 // Yours (and the demos'), one line each here and in the list below, oldest first.
 mod m20261121_000004_create_products; // [demo:products]
-mod m20261121_000005_create_product_images; // [demo:products]
+mod m20261121_000005_create_product_images; // [demo:images]
 mod m20261121_000006_create_chat; // [demo:chat]
 // [generate:migration-mod]
 
@@ -28,7 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_audit_log::Migration),
             Box::new(m20261121_000003_create_jobs::Migration),
             Box::new(m20261121_000004_create_products::Migration), // [demo:products]
-            Box::new(m20261121_000005_create_product_images::Migration), // [demo:products]
+            Box::new(m20261121_000005_create_product_images::Migration), // [demo:images]
             Box::new(m20261121_000006_create_chat::Migration),     // [demo:chat]
                                                                    // [generate:migration]
         ]

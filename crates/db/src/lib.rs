@@ -17,7 +17,7 @@ mod error;
 pub mod fixtures;
 mod hub;
 pub mod list;
-pub mod product_images; // [demo:products]
+pub mod product_images; // [demo:images]
 pub mod products; // [demo:products]
 pub mod rate_limits;
 mod reads;

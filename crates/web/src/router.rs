@@ -41,7 +41,7 @@ pub fn build(state: AppState) -> Router {
         .fallback(not_found);
     // The only routes that stream a multipart body: declared here, not by what a client sends.
     let uploads = Router::new();
-    let uploads = uploads.merge(routes::products::uploads()); // [demo:products]
+    let uploads = uploads.merge(routes::products::uploads()); // [demo:images]
     #[cfg(feature = "fixtures")]
     let uploads = uploads.merge(crate::fixtures::uploads());
     let streamed = middleware::sessions(uploads, &state, Bodies::Streamed);

@@ -5,7 +5,7 @@ pub mod audit_log;
 pub mod chat_message; // [demo:chat]
 pub mod chat_presence; // [demo:chat]
 pub mod product; // [demo:products]
-pub mod product_image; // [demo:products]
+pub mod product_image; // [demo:images]
 pub mod rate_limit;
 pub mod session;
 pub mod user;

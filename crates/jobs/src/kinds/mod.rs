@@ -3,7 +3,7 @@
 
 mod account_email;
 mod export_products; // [demo:export]
-mod make_thumbnail; // [demo:products]
+mod make_thumbnail; // [demo:images]
 mod product_created_email; // [demo:products]
 mod purge_chat_presence; // [demo:chat]
 mod purge_exports; // [demo:export]
@@ -14,7 +14,7 @@ mod warm_todos; // [demo:todos]
 
 pub use account_email::{AccountEmail, AccountNotice};
 pub use export_products::{DEFAULT_EXPORT_BATCH, ExportProducts, export_path}; // [demo:export]
-pub use make_thumbnail::{MakeThumbnail, THUMBNAIL_SIZE, thumbnail_name}; // [demo:products]
+pub use make_thumbnail::{MakeThumbnail, THUMBNAIL_SIZE, thumbnail_name}; // [demo:images]
 pub use product_created_email::ProductCreatedEmail; // [demo:products]
 pub use purge_chat_presence::PurgeChatPresence; // [demo:chat]
 pub use purge_exports::PurgeExports; // [demo:export]
@@ -36,7 +36,7 @@ pub fn runner(queue: Queue, services: Services, config: WorkerConfig) -> Result<
         .schedule("purge_sessions", "41 * * * *", &PurgeSessions::default())?;
     // Yours: one line each.
     let runner = runner.register::<ProductCreatedEmail>(); // [demo:products]
-    let runner = runner.register::<MakeThumbnail>(); // [demo:products]
+    let runner = runner.register::<MakeThumbnail>(); // [demo:images]
     let runner = export_products::register(runner)?; // [demo:export]
     let runner = warm_todos::register(runner)?; // [demo:todos]
     let runner = purge_chat_presence::register(runner)?; // [demo:chat]

@@ -4,5 +4,5 @@
 mod chat; // [demo:chat]
 mod chat_limits; // [demo:chat]
 pub(crate) mod events;
-mod product_images; // [demo:products]
+mod product_images; // [demo:images]
 mod uploads;

@@ -98,6 +98,7 @@ async fn only_the_owner_or_an_administrator_may_change_a_product() {
         .await
         .unwrap();
     html(form, StatusCode::FORBIDDEN).await;
+    // [demo:images begin]
     let upload = Client::new()
         .post(app.url(&format!("/api/products/{id}/image")))
         .bearer_auth(&other.token)
@@ -109,6 +110,7 @@ async fn only_the_owner_or_an_administrator_may_change_a_product() {
         .await
         .unwrap();
     problem(upload, StatusCode::FORBIDDEN).await;
+    // [demo:images end]
     let page = other
         .browser
         .get(app.url(&format!("/products/{id}")))

@@ -1,4 +1,4 @@
-//! A product's image: uploaded as a multipart form (the product page's form, or the API),
+//! A product's image (the images demo, built on products): uploaded as a multipart form (the product page's form, or the API),
 //! streamed to disk (see `crate::upload`), attached to the product in the same transaction that
 //! enqueues its thumbnail job; served back from `/uploads`.
 
@@ -113,7 +113,7 @@ pub(super) async fn remove_files(state: &AppState, image: &ProductImage) {
 async fn upload_form(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
-    page: Page,
+    mut page: Page,
     Path(id): Path<i64>,
     form: StreamedForm,
 ) -> Result<Response> {
@@ -134,7 +134,8 @@ async fn upload_form(
             | Error::Unprocessable(_)),
         ) => {
             let status = err.status();
-            let html = super::pages::show_page(&state, page, id, Some(&err.to_string())).await?;
+            page.insert("image_error", &err.to_string());
+            let html = super::pages::show_page(&state, page, id).await?;
             Ok((status, html).into_response())
         }
         Err(err) => Err(err),

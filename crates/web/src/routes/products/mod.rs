@@ -3,7 +3,7 @@
 
 mod api;
 mod form;
-mod image;
+mod image; // [demo:images]
 mod pages;
 mod stats;
 
@@ -31,7 +31,7 @@ async fn create_and_notify(state: &AppState, actor: Actor, new: NewProduct) -> R
     Ok(product)
 }
 
-/// Deletes a product if `actor` may (its image row goes with it, by cascade), then its image
+/// Deletes a product if `actor` may (an image row goes with it, by cascade), then any image
 /// files. The API and the form both delete through here.
 async fn delete_with_files(
     state: &AppState,
@@ -39,11 +39,15 @@ async fn delete_with_files(
     id: i64,
     version: Option<i32>,
 ) -> std::result::Result<(), db::Error> {
+    // [demo:images begin]
     let image = db::product_images::get(&state.db, id).await?;
+    // [demo:images end]
     products::delete(&state.db, actor, id, version).await?;
+    // [demo:images begin]
     if let Some(image) = image {
         image::remove_files(state, &image).await;
     }
+    // [demo:images end]
     Ok(())
 }
 
@@ -62,7 +66,9 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(stats::router(report))
 }
 
+// [demo:images begin]
 /// The routes that receive a streamed upload (see `router::build`).
 pub(crate) fn uploads() -> Router<AppState> {
     image::router()
 }
+// [demo:images end]

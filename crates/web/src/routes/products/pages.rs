@@ -86,30 +86,26 @@ async fn show(
     page: Page,
     Path(id): Path<i64>,
 ) -> Result<Html<String>> {
-    show_page(&state, page, id, None).await
+    show_page(&state, page, id).await
 }
 
-/// The product's page, with the reason its last upload was refused, if it was.
-pub(super) async fn show_page(
-    state: &AppState,
-    mut page: Page,
-    id: i64,
-    image_error: Option<&str>,
-) -> Result<Html<String>> {
+/// The product's page (`page` may carry more, such as why an upload was refused).
+pub(super) async fn show_page(state: &AppState, mut page: Page, id: i64) -> Result<Html<String>> {
     let product = products::get(&state.reads, id).await?;
-    let image = db::product_images::get(&state.db, id).await?;
     let can_change = page
         .user
         .as_ref()
         .is_some_and(|user| user.actor().may_change(product.created_by));
     page.insert("can_change", &can_change);
     page.insert("product", &product);
+    // [demo:images begin]
+    let image = db::product_images::get(&state.db, id).await?;
     page.insert("image", &image.as_ref().map(super::image::ImageView::from));
-    page.insert("image_error", &image_error);
     page.insert(
         "upload_max",
         &crate::upload::human_bytes(state.config.uploads.max_bytes),
     );
+    // [demo:images end]
     if can_change {
         page = page.with_form_token().await?;
     }
