@@ -21,20 +21,18 @@ mod web_code;
 
 pub(crate) use field::{Field, Kind};
 
-/// Tables, URL prefixes and type names the engine (or a demo) uses already.
+/// Tables and URL prefixes the engine uses. What the app has made (a resource, a demo) is found
+/// by its files: its module, its templates' folder, the migration that creates its table.
 const TAKEN: &[&str] = &[
     "account",
     "api",
     "api_tokens",
     "audit_log",
-    "chat",
     "events",
     "health",
     "jobs",
     "login",
     "logout",
-    "product_images",
-    "products",
     "rate_limits",
     "ready",
     "sessions",
@@ -42,7 +40,6 @@ const TAKEN: &[&str] = &[
     "static",
     "test",
     "test_notes",
-    "todos",
     "uploads",
     "users",
     "ws",
@@ -212,7 +209,7 @@ pub(crate) fn parse(root: &Path, name: &str, specs: &[String]) -> anyhow::Result
     let ty = names::camel(&singular);
     if TAKEN.contains(&name) || TAKEN.contains(&singular.as_str()) {
         bail!(
-            "`{name}` is taken by the engine or a demo (a table or a URL of that name exists): choose another name"
+            "`{name}` is taken by the engine (a table or a URL of that name exists): choose another name"
         );
     }
     if names::is_rust_keyword(&singular) {
@@ -229,6 +226,7 @@ pub(crate) fn parse(root: &Path, name: &str, specs: &[String]) -> anyhow::Result
         format!("crates/db/src/entities/{singular}.rs"),
         format!("crates/web/src/routes/{name}"),
         format!("crates/web/src/routes/{name}.rs"),
+        format!("crates/web/src/{name}"),
         format!("templates/{name}"),
         format!("crates/app/tests/it/{name}.rs"),
     ] {
