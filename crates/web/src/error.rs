@@ -234,7 +234,7 @@ mod tests {
             (
                 Upstream::NotFound {
                     upstream: "example",
-                    what: "todo 9".into(),
+                    what: "item 9".into(),
                 },
                 404,
             ),
