@@ -1,38 +1,21 @@
 //! Product images (the products demo): attached to a product, shown on its page, thumbnailed by
 //! a job, replaced and removed with it. The upload itself is the engine's (`uploads.rs`).
 
-use reqwest::{
-    StatusCode,
-    multipart::{Form, Part},
-};
+use reqwest::{StatusCode, multipart::Part};
 
-use super::uploads::{declared_png, file, png, stored_files};
+use super::uploads::{declared_png, file, png, post_api_file, post_form_file, stored_files};
 use crate::{
     background_jobs::app_jobs::{app_without_worker, services},
     helpers::{TestApp, html, problem, spawn_app_with},
 };
 
-/// The product page's form: the CSRF token first, then the file.
+/// The product page's form.
 async fn upload_form(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
-    let form = Form::new()
-        .text("csrf_token", app.csrf.clone())
-        .part("image", part);
-    app.client
-        .post(app.url(&format!("/products/{id}/image")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    post_form_file(app, &format!("/products/{id}/image"), part).await
 }
 
 async fn upload_api(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/api/products/{id}/image")))
-        .bearer_auth(&app.token)
-        .multipart(Form::new().part("image", part))
-        .send()
-        .await
-        .unwrap()
+    post_api_file(app, &format!("/api/products/{id}/image"), part).await
 }
 
 async fn thumbnail_jobs(app: &crate::helpers::TestApp) -> Vec<jobs::JobRecord> {

@@ -35,27 +35,37 @@ pub(super) fn file(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
         .unwrap()
 }
 
-/// The fixture's form: the CSRF token first, then the file.
-async fn upload_form(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
+/// A browser's multipart form to `path`: the CSRF token first, then the file.
+pub(super) async fn post_form_file(app: &TestApp, path: &str, part: Part) -> reqwest::Response {
     let form = Form::new()
         .text("csrf_token", app.csrf.clone())
         .part("image", part);
     app.client
-        .post(app.url(&format!("/test/notes/{id}/file")))
+        .post(app.url(path))
         .multipart(form)
         .send()
         .await
         .unwrap()
 }
 
-async fn upload_api(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
+/// An API client's multipart upload to `path`, with the administrator's token.
+pub(super) async fn post_api_file(app: &TestApp, path: &str, part: Part) -> reqwest::Response {
     app.client
-        .post(app.url(&format!("/api/test/notes/{id}/file")))
+        .post(app.url(path))
         .bearer_auth(&app.token)
         .multipart(Form::new().part("image", part))
         .send()
         .await
         .unwrap()
+}
+
+/// The fixture's form.
+async fn upload_form(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
+    post_form_file(app, &format!("/test/notes/{id}/file"), part).await
+}
+
+async fn upload_api(app: &TestApp, id: i64, part: Part) -> reqwest::Response {
+    post_api_file(app, &format!("/api/test/notes/{id}/file"), part).await
 }
 
 /// Every file under the uploads folders (stored and partial).
