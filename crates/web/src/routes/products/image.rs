@@ -11,8 +11,8 @@ use axum::{
 };
 use db::product_images::{self, NewImage, ProductImage};
 use jobs::kinds::{MakeThumbnail, thumbnail_name};
-use serde::Serialize;
 
+use super::pages::ImageView;
 use crate::{
     AppState, Error, Result,
     auth::{RequireUser, session::flash},
@@ -26,27 +26,6 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/products/{id}/image", post(upload_form))
         .route("/api/products/{id}/image", post(upload_api))
-}
-
-/// An image as the API shows it.
-#[derive(Debug, Serialize)]
-pub(crate) struct ImageView {
-    pub(crate) url: String,
-    /// `None` until the thumbnail job has run.
-    pub(crate) thumbnail_url: Option<String>,
-    pub(crate) content_type: String,
-    pub(crate) bytes: i64,
-}
-
-impl From<&ProductImage> for ImageView {
-    fn from(image: &ProductImage) -> Self {
-        Self {
-            url: format!("/uploads/{}", image.file),
-            thumbnail_url: image.thumbnail.as_ref().map(|t| format!("/uploads/{t}")),
-            content_type: image.content_type.clone(),
-            bytes: image.bytes,
-        }
-    }
 }
 
 /// Receives the upload and attaches it to product `id`; the replaced image's files go once the

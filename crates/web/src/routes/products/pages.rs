@@ -100,7 +100,7 @@ pub(super) async fn show_page(state: &AppState, mut page: Page, id: i64) -> Resu
     page.insert("product", &product);
     // [demo:images begin]
     let image = db::product_images::get(&state.db, id).await?;
-    page.insert("image", &image.as_ref().map(super::image::ImageView::from));
+    page.insert("image", &image.as_ref().map(ImageView::from));
     page.insert(
         "upload_max",
         &crate::upload::human_bytes(state.config.uploads.max_bytes),
@@ -288,3 +288,26 @@ fn delete_page(
     page.insert("conflict", &changed_meanwhile);
     page.render(templates, "products/delete.html")
 }
+
+// [demo:images begin]
+/// An image as the API shows it.
+#[derive(Debug, serde::Serialize)]
+pub(super) struct ImageView {
+    pub(super) url: String,
+    /// `None` until the thumbnail job has run.
+    pub(super) thumbnail_url: Option<String>,
+    pub(super) content_type: String,
+    pub(super) bytes: i64,
+}
+
+impl From<&db::product_images::ProductImage> for ImageView {
+    fn from(image: &db::product_images::ProductImage) -> Self {
+        Self {
+            url: format!("/uploads/{}", image.file),
+            thumbnail_url: image.thumbnail.as_ref().map(|t| format!("/uploads/{t}")),
+            content_type: image.content_type.clone(),
+            bytes: image.bytes,
+        }
+    }
+}
+// [demo:images end]
