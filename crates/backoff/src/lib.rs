@@ -38,7 +38,7 @@ impl Backoff {
 
     /// A random wait in `[0, ceiling]`.
     pub fn full_jitter(&self, failures: u32) -> Duration {
-        self.full_jitter_at(failures, fastrand::f64())
+        self.full_jitter_at(failures, unit())
     }
 
     /// A wait in `[ceiling / 2, ceiling]`, at the point `unit` (in `[0, 1]`) of that range.
@@ -49,8 +49,13 @@ impl Backoff {
 
     /// A random wait in `[ceiling / 2, ceiling]`.
     pub fn equal_jitter(&self, failures: u32) -> Duration {
-        self.equal_jitter_at(failures, fastrand::f64())
+        self.equal_jitter_at(failures, unit())
     }
+}
+
+/// A random point in `[0, 1)`, for the `_at` forms.
+pub fn unit() -> f64 {
+    fastrand::f64()
 }
 
 #[cfg(test)]

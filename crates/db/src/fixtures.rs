@@ -83,6 +83,16 @@ pub async fn get(db: &impl Read, id: i64) -> Result<Note> {
         .ok_or(Error::NotFound { entity: ENTITY, id })
 }
 
+/// The note, if `actor` may change it ([`Error::Forbidden`] otherwise).
+pub async fn get_for_change(db: &impl Read, actor: Actor, id: i64) -> Result<Note> {
+    let note = get(db, id).await?;
+    if actor.may_change(note.created_by) {
+        Ok(note)
+    } else {
+        Err(Error::Forbidden { entity: ENTITY, id })
+    }
+}
+
 /// The newest `limit` notes.
 pub async fn list(db: &impl Read, limit: u64) -> Result<Vec<Note>> {
     let newest = note::Entity::find().order_by_desc(note::Column::Id);
@@ -104,10 +114,7 @@ pub async fn update(
 ) -> Result<Note> {
     let body = parse_body(body).map_err(Error::Invalid)?;
     let txn = crate::begin_write(db).await?;
-    let before = get(&txn, id).await?;
-    if !actor.may_change(before.created_by) {
-        return Err(Error::Forbidden { entity: ENTITY, id });
-    }
+    let before = get_for_change(&txn, actor, id).await?;
     if before.version != version {
         return Err(Error::StaleVersion {
             entity: ENTITY,

@@ -84,11 +84,11 @@ impl std::fmt::Display for FieldErrors {
 
 /// A one-line string: trimmed, 1 to `max` characters, no control characters.
 pub fn line(raw: &str, max: usize) -> Result<String, String> {
-    let value = raw.trim();
+    let value = bounded(raw.trim(), max)?;
     if value.chars().any(char::is_control) {
-        return Err("must not contain control characters (such as line breaks)".into());
+        return Err("must not contain control characters".into());
     }
-    bounded(value, max)
+    Ok(value)
 }
 
 /// [`line`], where a missing or blank value is `None`.
@@ -99,13 +99,12 @@ pub fn optional_line(raw: Option<&str>, max: usize) -> Result<Option<String>, St
 /// A text of one or more lines: trimmed, line breaks as `\n` (a browser sends `\r\n`), 1 to `max`
 /// characters, no control characters but line breaks and tabs.
 pub fn text(raw: &str, max: usize) -> Result<String, String> {
-    let value = raw.trim().replace("\r\n", "\n");
-    let value = value.as_str();
+    let value = bounded(&raw.trim().replace("\r\n", "\n"), max)?;
     let allowed = |c: char| matches!(c, '\n' | '\r' | '\t');
     if value.chars().any(|c| c.is_control() && !allowed(c)) {
         return Err("must not contain control characters other than line breaks and tabs".into());
     }
-    bounded(value, max)
+    Ok(value)
 }
 
 /// [`text`], where a missing or blank value is `None`.

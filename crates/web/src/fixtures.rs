@@ -37,10 +37,7 @@ async fn receive(
     id: i64,
     form: StreamedForm,
 ) -> Result<StoredImage> {
-    let note = fixtures::get(&state.db, id).await?;
-    if !actor.may_change(note.created_by) {
-        return Err(db::Error::Forbidden { entity: "note", id }.into());
-    }
+    fixtures::get_for_change(&state.db, actor, id).await?;
     upload::receive(form, &state.config.uploads, &state.offload).await
 }
 

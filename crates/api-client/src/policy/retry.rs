@@ -56,20 +56,13 @@ impl RetryPolicy {
     pub fn delay(&self, attempt: u32, retry_after: Option<Duration>, unit: f64) -> Duration {
         match retry_after {
             Some(wait) => wait.min(self.retry_after_cap),
-            None => self.backoff().full_jitter_at(attempt, unit),
+            None => Backoff::new(self.base_delay, self.max_delay).full_jitter_at(attempt, unit),
         }
     }
 
     /// [`delay`](Self::delay) with a fresh random number.
     pub fn jittered_delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        match retry_after {
-            Some(wait) => wait.min(self.retry_after_cap),
-            None => self.backoff().full_jitter(attempt),
-        }
-    }
-
-    fn backoff(&self) -> Backoff {
-        Backoff::new(self.base_delay, self.max_delay)
+        self.delay(attempt, retry_after, backoff::unit())
     }
 }
 

@@ -35,20 +35,7 @@ pub struct ProductName(String);
 
 impl ProductName {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let name = raw.trim();
-        let chars = name.chars().count();
-        if chars == 0 {
-            return Err("must not be empty".into());
-        }
-        if chars > NAME_MAX_CHARS {
-            return Err(format!(
-                "must be at most {NAME_MAX_CHARS} characters (got {chars})"
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(Self(name.to_owned()))
+        crate::validation::line(raw, NAME_MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

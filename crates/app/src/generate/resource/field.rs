@@ -142,11 +142,7 @@ impl Field {
 
     /// `Total cents`.
     pub(crate) fn label(&self) -> String {
-        let words = self.name.replace('_', " ");
-        let mut chars = words.chars();
-        chars.next().map_or_else(String::new, |first| {
-            first.to_uppercase().collect::<String>() + chars.as_str()
-        })
+        super::capitalise(&self.name.replace('_', " "))
     }
 
     /// `TotalCents`: the column's variant in the entity and the migration.

@@ -318,7 +318,7 @@ pub(crate) fn singular(name: &str) -> String {
     }
 }
 
-fn capitalise(words: &str) -> String {
+pub(crate) fn capitalise(words: &str) -> String {
     let mut chars = words.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().collect::<String>() + chars.as_str()

@@ -167,16 +167,9 @@ pub(super) fn tests(r: &Resource) -> String {
         if uses_app { "app" } else { "_app" },
         if uses_n { "n" } else { "_n" }
     );
-    let mut out = r.fill(HEAD);
-    out = out
-        .replace(
-            "app: &TestApp, n: i32) -> Value {\n__PARENTS__",
-            &format!("{params}) -> Value {{\n__PARENTS__"),
-        )
-        .replace(
-            "app: &TestApp, n: i32) -> Vec<(&'static str, String)> {\n__PARENTS__",
-            &format!("{params}) -> Vec<(&'static str, String)> {{\n__PARENTS__"),
-        )
+    let mut out = r
+        .fill(HEAD)
+        .replace("__SAMPLE_PARAMS__", &params)
         .replace("__FORM_VALUE__", form_value)
         .replace("__PARENTS__", &parents(r))
         .replace("__JSON_FIELDS__", &json_fields)
@@ -237,7 +230,7 @@ const API: &str = "/api/__name__";
 const PAGES: &str = "/__name__";
 
 /// The body of a valid `POST /api/__name__`, the `n`th of its kind (creating what it refers to).
-pub(crate) async fn sample(app: &TestApp, n: i32) -> Value {
+pub(crate) async fn sample(__SAMPLE_PARAMS__) -> Value {
 __PARENTS__    json!({
 __JSON_FIELDS__    })
 }
@@ -251,7 +244,7 @@ pub(crate) async fn create_sample(app: &TestApp, n: i32) -> Value {
 }
 
 /// The `n`th sample as the new-__label__ form sends it.
-async fn sample_form(app: &TestApp, n: i32) -> Vec<(&'static str, String)> {
+async fn sample_form(__SAMPLE_PARAMS__) -> Vec<(&'static str, String)> {
 __PARENTS__    vec![
 __FORM_FIELDS__    ]
 }
