@@ -16,9 +16,19 @@
   let socket = null;
   let retry = 1000;
 
-  function time(iso) {
-    return iso.slice(0, 16).replace("T", " ");
+  // A message's time in the reader's own zone: "14:05" today, "3 Nov, 14:05" before; the full
+  // date and time on hover.
+  function showTime(el) {
+    const at = new Date(el.dateTime);
+    if (Number.isNaN(at.getTime())) return;
+    const today = new Date().toDateString() === at.toDateString();
+    const clock = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    el.textContent = today
+      ? clock
+      : at.toLocaleDateString([], { day: "numeric", month: "short" }) + ", " + clock;
+    el.title = at.toLocaleString([], { dateStyle: "full", timeStyle: "long" });
   }
+  log.querySelectorAll("time[datetime]").forEach(showTime);
 
   function show(message) {
     const id = String(message.id);
@@ -33,7 +43,7 @@
     author.textContent = message.author;
     const when = document.createElement("time");
     when.dateTime = message.created_at;
-    when.textContent = time(message.created_at);
+    showTime(when);
     const body = document.createElement("p");
     body.className = "body";
     body.textContent = message.body;
@@ -56,6 +66,15 @@
     if (!fieldError) return;
     fieldError.textContent = text;
     fieldError.hidden = !text;
+    const field = input.closest(".field");
+    if (field) field.classList.toggle("has-error", Boolean(text));
+    if (text) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", fieldError.id);
+    } else {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    }
   }
 
   function connect() {
@@ -95,6 +114,8 @@
       socket.send(JSON.stringify({ type: "say", body }));
       input.value = "";
     });
+    // An error is about what was typed: it goes as soon as the text changes.
+    input.addEventListener("input", () => setError(""));
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey) {
         event.preventDefault();

@@ -14,6 +14,7 @@ mod m20261121_000003_create_jobs;
 mod m20261121_000004_create_products; // [demo:products]
 mod m20261121_000005_create_product_images; // [demo:images]
 mod m20261121_000006_create_chat; // [demo:chat]
+mod m20261129_000007_index_jobs_by_unique_key;
 // [generate:migration-mod]
 
 /// Every migration of the app, oldest first.
@@ -30,7 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_products::Migration), // [demo:products]
             Box::new(m20261121_000005_create_product_images::Migration), // [demo:images]
             Box::new(m20261121_000006_create_chat::Migration),     // [demo:chat]
-                                                                   // [generate:migration]
+            Box::new(m20261129_000007_index_jobs_by_unique_key::Migration),
+            // [generate:migration]
         ]
     }
 }

@@ -100,6 +100,20 @@ impl Queue {
             .ok_or(Error::NotFound(id))
     }
 
+    /// The newest job enqueued with `unique_key`, whatever its state (finished ones too): how
+    /// the work a page is waiting for went.
+    pub async fn latest_with_key(&self, unique_key: &str) -> Result<Option<JobRecord>> {
+        let conn = self.db();
+        let sql =
+            format!("SELECT {COLUMNS} FROM jobs WHERE unique_key = $1 ORDER BY id DESC LIMIT 1");
+        Ok(
+            Row::find_by_statement(stmt(conn, sql, [Value::from(unique_key)]))
+                .one(conn)
+                .await?
+                .map(JobRecord::from),
+        )
+    }
+
     /// Newest first.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<JobRecord>> {
         let conn = self.db();

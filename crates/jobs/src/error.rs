@@ -5,6 +5,18 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A failure no retry can fix (a file that does not decode, a payload naming nothing): returned
+/// from a job's `run` as `Err(jobs::permanent(err))`, it makes the job dead at once instead of
+/// spending its remaining attempts.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Permanent(pub BoxError);
+
+/// Marks `err` as [`Permanent`].
+pub fn permanent(err: impl Into<BoxError>) -> BoxError {
+    Box::new(Permanent(err.into()))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]

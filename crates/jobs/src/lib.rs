@@ -27,7 +27,7 @@ mod sql;
 pub use admin::{JobRecord, ListFilter, exists};
 pub use backoff::Backoff;
 pub use clock::Clock;
-pub use error::{BoxError, Error, Result};
+pub use error::{BoxError, Error, Permanent, Result, permanent};
 pub use job::{Job, JobContext, State};
 pub use mailer::{Email, Mailer};
 pub use progress::Progress;

@@ -24,6 +24,15 @@ const UNAVAILABLE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_s
 pub enum Error {
     #[error("{0}")]
     BadRequest(String),
+    /// Input refused before a handler could read it (a path segment, query or body that does
+    /// not parse): `detail`, which names the field the way a programmer would, goes to API
+    /// clients and the log; a page shows `page`, written for a person.
+    #[error("{detail}")]
+    Rejected {
+        status: StatusCode,
+        detail: String,
+        page: &'static str,
+    },
     #[error("{0}")]
     NotFound(String),
     /// Not signed in (or a bad API token).
@@ -61,7 +70,21 @@ pub enum Error {
     Internal(#[source] BoxError),
 }
 
+/// What a page says about an address it cannot read (a link edited by hand, a cursor or sort
+/// that is not ours).
+pub(crate) const BAD_ADDRESS: &str = "This page's address has something in it the site cannot \
+    read. It may have been mistyped or edited: follow a link from the site instead.";
+
 impl Error {
+    /// A 400 for a bad query string (see [`BAD_ADDRESS`]).
+    pub fn bad_address(detail: impl Into<String>) -> Self {
+        Self::Rejected {
+            status: StatusCode::BAD_REQUEST,
+            detail: detail.into(),
+            page: BAD_ADDRESS,
+        }
+    }
+
     pub fn internal(err: impl Into<BoxError>) -> Self {
         Self::Internal(err.into())
     }
@@ -69,6 +92,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Rejected { status, .. } => *status,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -96,6 +120,9 @@ impl Error {
             Self::Unavailable(_)
             | Self::Internal(_)
             | Self::Upstream(api_client::Error::Build(_)) => Problem::for_status(status),
+            Self::Rejected { detail, page, .. } => {
+                Problem::new(status, slug(status), detail.as_str()).for_page(page)
+            }
             other => Problem::new(status, slug(status), other.to_string()),
         }
     }

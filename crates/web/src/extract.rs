@@ -35,18 +35,28 @@ pub(crate) struct Path<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(Error))]
 pub(crate) struct Query<T>(pub T);
 
-/// Maps a rejection by its status, keeping axum's explanation (which names the offending field).
-fn from_rejection(status: StatusCode, text: String) -> Error {
+/// Maps a rejection by its status, keeping axum's explanation (which names the offending field)
+/// for API clients; a page says `page` instead.
+fn from_rejection(status: StatusCode, text: String, page: &'static str) -> Error {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => {
             Error::PayloadTooLarge("The request body is larger than the server accepts.".into())
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(text),
-        StatusCode::UNPROCESSABLE_ENTITY => Error::Unprocessable(text),
         s if s.is_server_error() => Error::internal(text),
-        _ => Error::BadRequest(text),
+        status => Error::Rejected {
+            status,
+            detail: text,
+            page,
+        },
     }
 }
+
+/// A path segment that does not parse (`/products/abc`): no such page.
+const BAD_PATH: &str = "There is no page at this address. It may have been mistyped: follow a \
+    link from the site instead.";
+/// A form whose fields do not parse (hand-made, or from an old version of the page).
+const BAD_FORM: &str = "The form sent something the site cannot read. Go back, reload the page \
+    and try again.";
 
 impl From<JsonRejection> for Error {
     fn from(rejection: JsonRejection) -> Self {
@@ -56,24 +66,28 @@ impl From<JsonRejection> for Error {
             }
             other => other.body_text(),
         };
-        from_rejection(rejection.status(), text)
+        from_rejection(rejection.status(), text, BAD_FORM)
     }
 }
 
 impl From<FormRejection> for Error {
     fn from(rejection: FormRejection) -> Self {
-        from_rejection(rejection.status(), rejection.body_text())
+        from_rejection(rejection.status(), rejection.body_text(), BAD_FORM)
     }
 }
 
 impl From<PathRejection> for Error {
     fn from(rejection: PathRejection) -> Self {
-        from_rejection(rejection.status(), rejection.body_text())
+        from_rejection(rejection.status(), rejection.body_text(), BAD_PATH)
     }
 }
 
 impl From<QueryRejection> for Error {
     fn from(rejection: QueryRejection) -> Self {
-        from_rejection(rejection.status(), rejection.body_text())
+        from_rejection(
+            rejection.status(),
+            rejection.body_text(),
+            crate::error::BAD_ADDRESS,
+        )
     }
 }

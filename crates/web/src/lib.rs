@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod chat; // [demo:chat]
 mod config;
+mod dates;
 mod deadline;
 mod error;
 mod extract;

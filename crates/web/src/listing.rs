@@ -47,15 +47,14 @@ impl ListQuery {
     /// is a 400 that says what to send instead.
     pub fn parse<C: Copy>(&self, orders: &[Order<C>], limits: Limits) -> Result<ListRequest<C>> {
         if self.offset.is_some() {
-            return Err(Error::BadRequest(
+            return Err(Error::bad_address(
                 "`offset` is not supported: lists are paged by cursor. Pass the `next_cursor` of \
-                 a response as `after` (or follow its `Link: rel=\"next\"` header)."
-                    .into(),
+                 a response as `after` (or follow its `Link: rel=\"next\"` header).",
             ));
         }
         let limit = self.limit.unwrap_or(limits.default);
         if !(1..=limits.max).contains(&limit) {
-            return Err(Error::BadRequest(format!(
+            return Err(Error::bad_address(format!(
                 "`limit` must be between 1 and {} (got {limit}).",
                 limits.max
             )));
@@ -63,9 +62,7 @@ impl ListQuery {
         let cursor = |field, raw: &str| Cursor::decode(field, raw).map_err(bad_request);
         let position = match (self.after.as_deref(), self.before.as_deref()) {
             (Some(_), Some(_)) => {
-                return Err(Error::BadRequest(
-                    "Give `after` or `before`, not both.".into(),
-                ));
+                return Err(Error::bad_address("Give `after` or `before`, not both."));
             }
             (Some(raw), None) => Position::After(cursor("after", raw)?),
             (None, Some(raw)) => Position::Before(cursor("before", raw)?),
@@ -94,7 +91,7 @@ impl ListQuery {
 /// A query error from `db` (a cursor that is not ours, an unknown order) as a 400.
 pub fn bad_request(err: db::Error) -> Error {
     match err {
-        db::Error::Invalid(errors) => Error::BadRequest(
+        db::Error::Invalid(errors) => Error::bad_address(
             errors
                 .iter()
                 .map(|e| format!("`{}` {}.", e.field, e.message))

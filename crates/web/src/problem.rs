@@ -29,6 +29,9 @@ pub(crate) struct Problem {
     errors: Option<FieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
+    /// What the HTML page says instead of `detail`, when `detail` is written for programmers.
+    #[serde(skip)]
+    page: Option<&'static str>,
 }
 
 impl Problem {
@@ -40,7 +43,13 @@ impl Problem {
             detail: detail.into(),
             errors: None,
             request_id: None,
+            page: None,
         }
+    }
+
+    pub(crate) fn for_page(mut self, text: &'static str) -> Self {
+        self.page = Some(text);
+        self
     }
 
     /// A problem for a status that came without an explanation of its own.
@@ -59,7 +68,16 @@ impl Problem {
             }
             _ => "The request could not be handled.",
         };
-        Self::new(status, slug(status), detail)
+        let problem = Self::new(status, slug(status), detail);
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => problem.for_page(
+                "This page cannot be opened that way. Go back and use the page's own links and buttons.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                problem.for_page("What you sent is larger than this site accepts.")
+            }
+            _ => problem,
+        }
     }
 
     pub(crate) fn with_errors(mut self, errors: FieldErrors) -> Self {
@@ -112,7 +130,10 @@ fn problem_json(problem: &Problem) -> String {
 }
 
 fn error_page(templates: &Templates, problem: &Problem) -> String {
-    let context = tera::Context::from_serialize(problem).unwrap_or_default();
+    let mut context = tera::Context::from_serialize(problem).unwrap_or_default();
+    if let Some(text) = problem.page {
+        context.insert("detail", text);
+    }
     templates
         .render("errors/error.html", &context)
         .unwrap_or_else(|err| {

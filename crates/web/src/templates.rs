@@ -48,6 +48,7 @@ impl Templates {
         let glob = format!("{}/**/*.html", dir.display());
         let mut tera = Tera::new(&glob)?;
         tera.register_filter("cents", cents_filter);
+        crate::dates::register(&mut tera);
         Ok(Self {
             inner: Arc::new(Inner {
                 tera: RwLock::new(tera),

@@ -48,7 +48,12 @@ async fn a_summary_returns_every_todo_and_reports_the_failing_ones() {
     assert_eq!(ids, [1, 3], "in the order asked, the failing one left out");
     assert_eq!(
         body["errors"],
-        json!([{ "id": 2, "error": "todos: todo 2 was not found", "status": 404 }])
+        json!([{
+            "id": 2,
+            "error": "todos: todo 2 was not found",
+            "status": 404,
+            "message": "there is no such todo"
+        }])
     );
     let calls = upstream.received_requests().await.unwrap_or_default().len();
     assert_eq!(calls, 3, "the duplicate id is fetched once");
@@ -106,7 +111,11 @@ async fn with_the_upstream_unreachable_the_page_answers_with_a_clear_message() {
     let page = html(app.get("/todos?ids=1,2").await, StatusCode::OK).await;
 
     assert!(page.contains("Some todos could not be fetched"));
-    assert!(page.contains("todos is unavailable"), "{page}");
+    assert!(
+        page.contains("#1: the todo service is not answering right now"),
+        "a person's words, not the client's error: {page}"
+    );
+    assert!(!page.contains("todos is unavailable"), "{page}");
 }
 
 #[tokio::test]
@@ -117,7 +126,7 @@ async fn the_page_shows_todos_and_per_id_errors() {
     let page = html(app.get("/todos?ids=1,2").await, StatusCode::OK).await;
 
     assert!(page.contains("todo 1"));
-    assert!(page.contains("#2: todos: todo 2 was not found (404)"));
+    assert!(page.contains("#2: there is no such todo."), "{page}");
     let invalid = html(app.get("/todos?ids=x").await, StatusCode::OK).await;
     assert!(invalid.contains("is not a todo id"));
 }

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use image::{DynamicImage, ImageReader, Limits, codecs::jpeg::JpegEncoder};
+use image::{DynamicImage, ImageError, ImageReader, Limits, codecs::jpeg::JpegEncoder};
 
 use crate::{BoxError, Job, JobContext, Services};
 
@@ -33,8 +33,9 @@ pub fn thumbnail_name(file: &str) -> String {
 
 impl Job for MakeThumbnail {
     const NAME: &'static str = "make_thumbnail";
-    // A file that does not decode will not decode on a second try either.
-    const MAX_ATTEMPTS: i32 = 2;
+    // A file that does not decode fails for good on its first try (`undecodable`); this is for
+    // the rest (a full disk, say).
+    const MAX_ATTEMPTS: i32 = 3;
     type Context = Services;
 
     fn unique_key(&self) -> Option<String> {
@@ -107,18 +108,30 @@ fn plain_name(file: &str) -> Result<&str, BoxError> {
     }
 }
 
+/// A file that does not decode will not decode on a second try: that failure is permanent (the
+/// job goes dead at once and the product page says so); a failed read or write may be retried.
+fn undecodable(err: ImageError) -> BoxError {
+    match err {
+        ImageError::IoError(io) => io.into(),
+        other => crate::permanent(format!("the image does not decode: {other}")),
+    }
+}
+
 fn write_thumbnail(source: &Path, target: &Path, max_pixels: u64) -> Result<(), BoxError> {
     let (width, height) = ImageReader::open(source)?
         .with_guessed_format()?
-        .into_dimensions()?;
+        .into_dimensions()
+        .map_err(undecodable)?;
     if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(format!("{width}×{height} pixels is over the budget of {max_pixels}").into());
+        return Err(crate::permanent(format!(
+            "{width}×{height} pixels is over the budget of {max_pixels}"
+        )));
     }
     let mut limits = Limits::default();
     limits.max_alloc = Some(max_pixels.saturating_mul(BYTES_PER_PIXEL));
     let mut reader = ImageReader::open(source)?.with_guessed_format()?;
     reader.limits(limits);
-    let image = reader.decode()?;
+    let image = reader.decode().map_err(undecodable)?;
     let thumbnail =
         DynamicImage::ImageRgb8(image.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE).to_rgb8());
     let mut jpeg = Vec::new();

@@ -71,6 +71,9 @@ pub(crate) async fn execute<C: Clone + Send + Sync + 'static>(
                 "the payload does not decode as `{}`: {err}",
                 job.kind
             )),
+            Ok(Ok(Err(HandlerError::Failed(err)))) if err.is::<crate::Permanent>() => {
+                Outcome::Fatal(chain(err.as_ref()))
+            }
             Ok(Ok(Err(HandlerError::Failed(err)))) => Outcome::Failed(chain(err.as_ref())),
             Ok(Err(panic)) => Outcome::Failed(format!("panicked: {}", panic_message(&panic))),
             Err(_) => Outcome::Failed(format!("timed out after {:?}", kind.timeout)),
@@ -146,11 +149,32 @@ mod tests {
         }
     }
 
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Unreadable;
+
+    impl Job for Unreadable {
+        const NAME: &'static str = "unreadable";
+        type Context = ();
+        async fn run(&self, _: JobContext<()>) -> Result<(), BoxError> {
+            Err(crate::permanent("the file is not an image"))
+        }
+    }
+
     fn kinds() -> Kinds<()> {
         let mut kinds = Kinds::new();
         kinds.insert(Slow::NAME, Kind::of::<Slow>());
         kinds.insert(Explodes::NAME, Kind::of::<Explodes>());
+        kinds.insert(Unreadable::NAME, Kind::of::<Unreadable>());
         kinds
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_fatal_on_the_first_attempt() {
+        let outcome = execute(&kinds(), &(), &claimed("unreadable", "null")).await;
+        assert!(
+            matches!(&outcome, Outcome::Fatal(e) if e == "the file is not an image"),
+            "{outcome:?}"
+        );
     }
 
     fn claimed(kind: &str, payload: &str) -> Claimed {

@@ -3,7 +3,7 @@
 
 use crate::{
     AppState, Result,
-    auth::RequireAdmin,
+    auth::{RequireAdmin, session::flash},
     extract::{Json, Path},
     page::Page,
 };
@@ -79,18 +79,34 @@ async fn show_json(
 async fn retry(
     State(state): State<AppState>,
     _: RequireAdmin,
+    page: Page,
     Path(id): Path<i64>,
 ) -> Result<Redirect> {
-    state.jobs.retry(id).await?;
-    Ok(Redirect::to(&format!("/jobs/{id}")))
+    let done = state.jobs.retry(id).await.map(|_| "will run again now");
+    steered(&page, id, done).await
 }
 
 async fn cancel(
     State(state): State<AppState>,
     _: RequireAdmin,
+    page: Page,
     Path(id): Path<i64>,
 ) -> Result<Redirect> {
-    state.jobs.cancel(id).await?;
+    let done = state.jobs.cancel(id).await.map(|_| "is cancelled");
+    steered(&page, id, done).await
+}
+
+/// Back to the job's page, with a flash saying what happened: done, or why not (the job moved on
+/// since the page was drawn: it finished, or another admin got there first).
+async fn steered(page: &Page, id: i64, done: jobs::Result<&str>) -> Result<Redirect> {
+    match done {
+        Ok(what) => flash(page.session(), "success", format!("Job {id} {what}.")).await?,
+        Err(jobs::Error::WrongState { state, .. }) => {
+            let text = format!("Job {id} is {state} now, so that no longer applies.");
+            flash(page.session(), "error", text).await?;
+        }
+        Err(other) => return Err(other.into()),
+    }
     Ok(Redirect::to(&format!("/jobs/{id}")))
 }
 

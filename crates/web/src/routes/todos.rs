@@ -41,9 +41,23 @@ struct Summary {
 #[derive(Debug, Serialize)]
 struct IdError {
     id: u64,
+    /// For programs: which upstream failed and how.
     error: String,
     /// The status this failure would have on its own: 404, 429, 502, 503 or 504.
     status: u16,
+    /// For the page: what a person can make of it.
+    message: &'static str,
+}
+
+/// An upstream failure as a person reads it (the page shows this; the JSON keeps `error`).
+fn for_people(status: u16) -> &'static str {
+    match status {
+        404 => "there is no such todo",
+        429 => "the todo service is busy; try again in a minute",
+        503 => "the todo service is not answering right now; try again shortly",
+        504 => "the todo service took too long to answer; try again shortly",
+        _ => "the todo service answered something this site cannot read",
+    }
 }
 
 async fn api(
@@ -89,10 +103,12 @@ async fn fetch(api: &ApiClients, ids: Vec<u64>) -> Summary {
             Ok(todo) => summary.todos.push(todo),
             Err(e) => {
                 let error = Error::from(e);
+                let status = error.status().as_u16();
                 summary.errors.push(IdError {
                     id,
-                    status: error.status().as_u16(),
+                    status,
                     error: error.to_string(),
+                    message: for_people(status),
                 });
             }
         }
@@ -111,7 +127,7 @@ fn parse_ids(raw: &str) -> Result<Vec<u64>> {
             .filter(|id| *id > 0)
             .ok_or_else(|| {
                 Error::BadRequest(format!(
-                    "`{part}` is not a todo id: ids are positive whole numbers, like ids=1,2,3."
+                    "“{part}” is not a todo id: ids are whole numbers above 0, like 1,2,3."
                 ))
             })?;
         if !ids.contains(&id) {
@@ -120,7 +136,7 @@ fn parse_ids(raw: &str) -> Result<Vec<u64>> {
     }
     if ids.is_empty() {
         return Err(Error::BadRequest(
-            "Give at least one id, like ids=1,2,3.".into(),
+            "Give at least one id, like 1,2,3.".into(),
         ));
     }
     if ids.len() > MAX_IDS {

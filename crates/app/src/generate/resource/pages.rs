@@ -32,7 +32,9 @@ fn display(f: &Field, multiline: bool) -> String {
         Kind::Text if multiline => format!(
             "{{{{ {value} | escape | linebreaksbr | safe }}}}{{# safe: allowlisted (escaped first, only the <br> tags are raw) #}}"
         ),
-        Kind::DateTime => format!("<time datetime=\"{{{{ {value} }}}}\">{{{{ {value} }}}}</time>"),
+        Kind::DateTime => {
+            format!("<time datetime=\"{{{{ {value} }}}}\">{{{{ {value} | exact }}}}</time>")
+        }
         Kind::Ref(other) if other != "users" => {
             format!("<a href=\"/{other}/{{{{ {value} }}}}\">{{{{ {value} }}}}</a>")
         }
@@ -94,17 +96,19 @@ const INDEX: &str = r#"{% extends "base.html" %}
 {% elif items | length == 0 %}
 <p class="empty">No more __labels__ here (some may have been deleted since). <a href="{{ links.first }}">Back to the first page</a>.</p>
 {% else %}
+<div class="table-wrap" tabindex="0" role="region" aria-label="__Labels__">
 <table class="list">
   <thead><tr><th class="num"{% if sort == "id" %} aria-sort="ascending"{% else %} aria-sort="descending"{% endif %}><a href="/__name__?sort={% if sort == "id" %}-id{% else %}id{% endif %}">#{% if sort == "id" %} ↑{% else %} ↓{% endif %}</a></th>__HEADS__<th>Updated</th></tr></thead>
   <tbody>
   {% for item in items %}
     <tr>
       <td class="num"><a href="/__name__/{{ item.id }}">{{ item.id }}</a></td>__CELLS__
-      <td><time datetime="{{ item.updated_at }}">{{ item.updated_at | truncate(length=10, end="") }}</time></td>
+      <td><time datetime="{{ item.updated_at }}" title="{{ item.updated_at | exact }}">{{ item.updated_at | ago }}</time></td>
     </tr>
   {% endfor %}
   </tbody>
 </table>
+</div>
 {% endif %}
 <nav class="pager" aria-label="Pages">
   {% if links.prev %}<a href="{{ links.prev }}" rel="prev">← Previous</a>{% elif not first_page %}<a href="{{ links.first }}">First page</a>{% else %}<span></span>{% endif %}
@@ -130,8 +134,8 @@ const SHOW: &str = r#"{% extends "base.html" %}
 <h1>__TITLE__</h1>
 <dl class="details">
 __DETAILS__  <dt>Version</dt><dd>{{ item.version }}</dd>
-  <dt>Created</dt><dd><time datetime="{{ item.created_at }}">{{ item.created_at }}</time></dd>
-  <dt>Updated</dt><dd><time datetime="{{ item.updated_at }}">{{ item.updated_at }}</time></dd>
+  <dt>Created</dt><dd><time datetime="{{ item.created_at }}" title="{{ item.created_at | exact }}">{{ item.created_at | ago }}</time></dd>
+  <dt>Updated</dt><dd><time datetime="{{ item.updated_at }}" title="{{ item.updated_at | exact }}">{{ item.updated_at | ago }}</time></dd>
 </dl>
 <p class="actions">
   {% if can_change %}

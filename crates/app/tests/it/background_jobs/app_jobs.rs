@@ -95,13 +95,19 @@ async fn the_dashboard_json_and_buttons_show_and_steer_jobs() {
             .state,
         State::Cancelled
     );
-    let again = html(
-        app.post_form(&format!("/jobs/{id}/cancel"), &[]).await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+    let cancelled_page = html(app.get(&format!("/jobs/{id}")).await, StatusCode::OK).await;
     assert!(
-        again.contains("cancel applies only to queued or retrying jobs"),
+        cancelled_page.contains(&format!("Job {id} is cancelled.")),
+        "a flash says what the button did: {cancelled_page}"
+    );
+    // Cancelling again (another admin was quicker, or a second click): back to the page, told why.
+    let again = app.post_form(&format!("/jobs/{id}/cancel"), &[]).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let again = html(app.get(&format!("/jobs/{id}")).await, StatusCode::OK).await;
+    assert!(
+        again.contains(&format!(
+            "Job {id} is cancelled now, so that no longer applies."
+        )),
         "{again}"
     );
 

@@ -73,7 +73,7 @@ async fn an_image_is_stored_served_and_thumbnailed_by_a_job() {
     );
 
     let waiting = html(app.get(&format!("/products/{id}")).await, StatusCode::OK).await;
-    assert!(waiting.contains("Image uploaded.") && waiting.contains("thumbnail is being made"));
+    assert!(waiting.contains("Image uploaded.") && waiting.contains("preview is being made"));
 
     let runner = jobs::kinds::runner(
         jobs::Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16)),

@@ -91,13 +91,31 @@ async fn the_account_page_creates_a_token_and_shows_it_once() {
     let response = app
         .post_form("/account/tokens", &[("name", "laptop")])
         .await;
-    let page = html(response, StatusCode::CREATED).await;
+    // Post/redirect/get: reloading the page that shows the token makes no second token.
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/account#new-token");
+    let shown = app.get("/account").await;
+    assert_eq!(shown.headers()["cache-control"], "no-store");
+    let page = html(shown, StatusCode::OK).await;
     let shown = page.split("<code>app_").nth(1).expect("the token is shown");
     let token = format!("app_{}", shown.split('<').next().unwrap());
 
     let later = html(app.get("/account").await, StatusCode::OK).await;
-    assert!(!later.contains(&token));
+    assert!(!later.contains(&token), "shown once");
     assert!(later.contains("laptop"));
+    assert_eq!(
+        db::api_tokens::list_for_user(&app.db, app.admin.user_id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|t| t.name == "laptop")
+            .count(),
+        1
+    );
+    // The form's address answers GET (a reload after an error lands on the account page).
+    let bookmarked = app.get("/account/tokens").await;
+    assert_eq!(bookmarked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(bookmarked.headers()["location"], "/account");
     let me = reqwest::Client::new()
         .get(app.url("/api/auth/me"))
         .bearer_auth(&token)

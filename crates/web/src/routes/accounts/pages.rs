@@ -3,7 +3,7 @@
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -24,8 +24,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/account", get(account))
-        .route("/account/password", post(change_password))
-        .route("/account/tokens", post(create_token))
+        // A reload of a re-rendered form (or a bookmarked form address) lands on the account page.
+        .route("/account/password", get(to_account).post(change_password))
+        .route("/account/tokens", get(to_account).post(create_token))
         .route("/account/tokens/{id}/delete", post(revoke_token))
 }
 
@@ -126,7 +127,11 @@ async fn login(
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response> {
     match super::log_in(&state, page.session(), ip, &form.email, &form.password).await {
-        Ok(_) => Ok(Redirect::to(&safe_next(Some(&form.next))).into_response()),
+        Ok(user) => {
+            let text = format!("Signed in as {}.", user.email);
+            session::flash(page.session(), "success", text).await?;
+            Ok(Redirect::to(&safe_next(Some(&form.next))).into_response())
+        }
         Err(Refused::WrongCredentials) => {
             let mut errors = FieldErrors::new();
             errors.add("form", super::WRONG_CREDENTIALS);
@@ -165,15 +170,32 @@ async fn account(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
     page: Page,
-) -> Result<Html<String>> {
-    account_page(page, &state, user.id, None, None, "").await
+) -> Result<Response> {
+    // Read before removing: a page view that changes nothing must not rewrite the session.
+    let new_token: Option<NewToken> = page.session().get(NEW_TOKEN).await?;
+    if new_token.is_some() {
+        page.session().remove_value(NEW_TOKEN).await?;
+    }
+    let html = account_page(page, &state, user.id, None, new_token.as_ref(), "").await?;
+    if new_token.is_some() {
+        // The page holds a secret: no cache may keep it.
+        return Ok(([(header::CACHE_CONTROL, "no-store")], html).into_response());
+    }
+    Ok(html.into_response())
 }
 
-/// A new token, shown on the page that created it and never again.
-#[derive(Debug, Serialize)]
-struct NewToken<'a> {
-    name: &'a str,
-    token: &'a str,
+async fn to_account() -> Redirect {
+    Redirect::to("/account")
+}
+
+/// Where a new token waits, in the session, for the one page that shows it.
+const NEW_TOKEN: &str = "new_token";
+
+/// A new token, shown once by the account page the creation redirects to, then gone.
+#[derive(Debug, Serialize, Deserialize)]
+struct NewToken {
+    name: String,
+    token: String,
 }
 
 async fn account_page(
@@ -181,7 +203,7 @@ async fn account_page(
     state: &AppState,
     user_id: i64,
     errors: Option<&FieldErrors>,
-    new_token: Option<NewToken<'_>>,
+    new_token: Option<&NewToken>,
     token_name: &str,
 ) -> Result<Html<String>> {
     let tokens = db::api_tokens::list_for_user(&state.db, user_id).await?;
@@ -206,9 +228,6 @@ pub(super) struct TokenView {
     prefix: String,
     created_at: chrono::DateTime<chrono::Utc>,
     last_used_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// For the page: `2026-11-21 10:00`, or "never".
-    created: String,
-    last_used: String,
 }
 
 impl From<&db::api_tokens::ApiToken> for TokenView {
@@ -219,10 +238,6 @@ impl From<&db::api_tokens::ApiToken> for TokenView {
             prefix: t.prefix.clone(),
             created_at: t.created_at,
             last_used_at: t.last_used_at,
-            created: t.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            last_used: t.last_used_at.map_or("never".to_owned(), |at| {
-                at.format("%Y-%m-%d %H:%M UTC").to_string()
-            }),
         }
     }
 }
@@ -282,12 +297,13 @@ async fn create_token(
 ) -> Result<Response> {
     match super::create_token(&state, user.id, &form.name).await {
         Ok((token, row)) => {
+            // Post/redirect/get: a reload of the page that shows the token makes no second one.
             let shown = NewToken {
-                name: &row.name,
-                token: &token,
+                name: row.name,
+                token,
             };
-            let html = account_page(page, &state, user.id, None, Some(shown), "").await?;
-            Ok((StatusCode::CREATED, html).into_response())
+            page.session().insert(NEW_TOKEN, shown).await?;
+            Ok(Redirect::to("/account#new-token").into_response())
         }
         Err(Refused::Fields(errors)) => {
             let html = account_page(page, &state, user.id, Some(&errors), None, &form.name).await?;

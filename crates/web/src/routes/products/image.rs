@@ -7,7 +7,7 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
-    routing::post,
+    routing::{get, post},
 };
 use db::product_images::{self, NewImage, ProductImage};
 use jobs::kinds::{MakeThumbnail, thumbnail_name};
@@ -24,7 +24,8 @@ use crate::{
 /// Declared as uploads (`router::build`): the form streams in, its CSRF token checked first.
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/products/{id}/image", post(upload_form))
+        // A reload of the page a refused upload re-rendered goes back to the product.
+        .route("/products/{id}/image", get(to_product).post(upload_form))
         .route("/api/products/{id}/image", post(upload_api))
 }
 
@@ -87,6 +88,10 @@ pub(super) async fn remove_files(state: &AppState, image: &ProductImage) {
     }
 }
 
+async fn to_product(Path(id): Path<i64>) -> Redirect {
+    Redirect::to(&format!("/products/{id}#image"))
+}
+
 /// `POST /products/{id}/image` from the product page's form: back to the page, with a flash, or
 /// the page again with the reason the file was refused.
 async fn upload_form(
@@ -101,7 +106,7 @@ async fn upload_form(
             flash(
                 page.session(),
                 "success",
-                "Image uploaded. Its thumbnail appears here in a moment.",
+                "Image uploaded. Its preview appears here in a moment.",
             )
             .await?;
             Ok(Redirect::to(&format!("/products/{id}")).into_response())

@@ -100,7 +100,13 @@ pub(super) async fn show_page(state: &AppState, mut page: Page, id: i64) -> Resu
     page.insert("product", &product);
     // [demo:images begin]
     let image = db::product_images::get(&state.db, id).await?;
-    page.insert("image", &image.as_ref().map(ImageView::from));
+    let mut view = image.as_ref().map(ImageView::from);
+    if let (Some(image), Some(view)) = (&image, &mut view)
+        && image.thumbnail.is_none()
+    {
+        view.thumbnail_failed = thumbnail_failed(state, image).await?;
+    }
+    page.insert("image", &view);
     page.insert(
         "upload_max",
         &crate::upload::human_bytes(state.config.uploads.max_bytes),
@@ -298,6 +304,32 @@ pub(super) struct ImageView {
     pub(super) thumbnail_url: Option<String>,
     pub(super) content_type: String,
     pub(super) bytes: i64,
+    /// The thumbnail job gave up (the file does not decode, say): no thumbnail is coming.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(super) thumbnail_failed: bool,
+}
+
+/// Whether the image's thumbnail job ended without making one. Its job row goes in with the
+/// image (one transaction), so a missing row means the job was purged long after it ended.
+async fn thumbnail_failed(
+    state: &AppState,
+    image: &db::product_images::ProductImage,
+) -> Result<bool> {
+    use jobs::Job as _;
+    let job = jobs::kinds::MakeThumbnail {
+        product_id: image.product_id,
+        file: image.file.clone(),
+    };
+    let Some(key) = job.unique_key() else {
+        return Ok(false);
+    };
+    let latest = state.jobs.latest_with_key(&key).await?;
+    Ok(latest.is_none_or(|job| {
+        matches!(
+            job.state,
+            jobs::State::Dead | jobs::State::Cancelled | jobs::State::Succeeded
+        )
+    }))
 }
 
 impl From<&db::product_images::ProductImage> for ImageView {
@@ -307,6 +339,7 @@ impl From<&db::product_images::ProductImage> for ImageView {
             thumbnail_url: image.thumbnail.as_ref().map(|t| format!("/uploads/{t}")),
             content_type: image.content_type.clone(),
             bytes: image.bytes,
+            thumbnail_failed: false,
         }
     }
 }

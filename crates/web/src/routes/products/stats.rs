@@ -58,7 +58,5 @@ async fn page(
     page.insert("stats", stats);
     page.insert("tallest", &tallest);
     page.insert("computed_at", &snapshot.computed_at);
-    let text = snapshot.computed_at.format("%H:%M:%S UTC").to_string();
-    page.insert("computed_at_text", &text);
     page.render(&state.templates, "products/stats.html")
 }
