@@ -15,6 +15,7 @@
   const seen = new Set(Array.from(log.querySelectorAll("li[data-id]"), (li) => li.dataset.id));
   let socket = null;
   let retry = 1000;
+  let leaving = false;
 
   // A message's time in the reader's own zone: "14:05" today, "3 Nov, 14:05" before; the full
   // date and time on hover.
@@ -93,6 +94,7 @@
     });
     socket.addEventListener("close", (event) => {
       socket = null;
+      if (leaving) return;
       status.textContent = event.code === 1009
         ? "That message was too big; reconnecting…"
         : "Disconnected; reconnecting…";
@@ -123,5 +125,16 @@
       }
     });
   }
+  // Leaving the page closes the socket, so the room sees this reader go (a browser may keep the
+  // page, frozen, for its back button); coming back to it reconnects.
+  window.addEventListener("pagehide", () => {
+    leaving = true;
+    if (socket) socket.close(1000, "page hidden");
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    leaving = false;
+    connect();
+  });
   connect();
 })();

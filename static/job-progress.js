@@ -22,6 +22,13 @@
     }
   }
 
+  // A page the browser keeps for its back button must not hold the stream open; coming back
+  // reloads it, which shows where the job is now.
+  window.addEventListener("pagehide", () => events.close());
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) location.reload();
+  });
+
   events.addEventListener("progress", (event) => show(JSON.parse(event.data)));
   events.addEventListener("done", (event) => {
     show(JSON.parse(event.data));

@@ -85,6 +85,15 @@ impl Error {
         }
     }
 
+    /// What a page shows for this error next to a form field: a rejection's words for people,
+    /// else the message itself.
+    pub fn for_people(&self) -> String {
+        match self {
+            Self::Rejected { page, .. } => (*page).to_owned(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn internal(err: impl Into<BoxError>) -> Self {
         Self::Internal(err.into())
     }

@@ -93,3 +93,28 @@ async fn an_html_404_is_the_styled_page_with_the_request_id() {
     );
     assert!(page.contains(&request_id));
 }
+
+/// A page speaks to a person; the programmer's explanation (which names the Rust type or the
+/// header) stays in the API's problem body.
+#[tokio::test]
+async fn error_pages_use_plain_words_and_the_api_keeps_the_detail() {
+    let app = spawn_app().await;
+
+    let page = crate::helpers::html(app.get("/jobs/abc").await, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("There is no page at this address."), "{page}");
+    assert!(
+        !page.contains("Cannot parse") && !page.contains("i64"),
+        "{page}"
+    );
+    let api = app.get("/api/jobs/abc").await;
+    let body = crate::helpers::problem(api, StatusCode::BAD_REQUEST).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("Cannot parse"),
+        "{body}"
+    );
+
+    let refused = app.get("/account/tokens/1/delete").await;
+    let page = crate::helpers::html(refused, StatusCode::METHOD_NOT_ALLOWED).await;
+    assert!(page.contains("cannot be opened that way"), "{page}");
+    assert!(!page.contains("`Allow`"), "{page}");
+}

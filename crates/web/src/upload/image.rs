@@ -63,10 +63,12 @@ pub(super) fn check_dimensions(path: &Path, kind: ImageKind, max_pixels: u64) ->
     let file = std::fs::File::open(path).map_err(Error::internal)?;
     let (width, height) = ImageReader::with_format(BufReader::new(file), kind.format())
         .into_dimensions()
-        .map_err(|err| {
-            Error::Unprocessable(format!(
+        .map_err(|err| Error::Rejected {
+            status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            detail: format!(
                 "The image could not be read ({err}); upload a PNG, JPEG or WebP file that opens."
-            ))
+            ),
+            page: "The image could not be read: upload a PNG, JPEG or WebP file that opens.",
         })?;
     let pixels = u64::from(width) * u64::from(height);
     if pixels > max_pixels {

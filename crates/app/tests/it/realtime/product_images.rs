@@ -181,3 +181,43 @@ async fn the_thumbnail_job_of_a_replaced_image_finishes_quietly() {
         "the current image got its thumbnail"
     );
 }
+
+/// A file whose header reads but whose pixels do not decode: the thumbnail job fails for good on
+/// its first attempt (no retries spent on it), and the page stops promising a preview.
+#[tokio::test]
+async fn an_image_that_does_not_decode_fails_its_thumbnail_once_and_the_page_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_without_worker(dir.path()).await;
+    let id = app.create_product("Vase", 900).await["id"]
+        .as_i64()
+        .unwrap();
+    let mut broken = png(64, 64);
+    let idat = broken.windows(4).position(|w| w == b"IDAT").unwrap() + 4;
+    broken[idat..idat + 16].fill(0x5a);
+
+    let uploaded = upload_form(&app, id, file(broken, "vase.png", "image/png")).await;
+    assert_eq!(uploaded.status(), StatusCode::SEE_OTHER, "the header reads");
+    let runner = jobs::kinds::runner(
+        jobs::Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16)),
+        services(&app, dir.path()),
+        jobs::WorkerConfig::default(),
+    );
+    runner.unwrap().run_until_empty().await.unwrap();
+
+    let jobs = thumbnail_jobs(&app).await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].state, jobs::State::Dead);
+    assert_eq!(jobs[0].attempts, 1, "a permanent failure spends no retries");
+    assert!(
+        jobs[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .starts_with("the image does not decode"),
+        "{:?}",
+        jobs[0].last_error
+    );
+    let page = html(app.get(&format!("/products/{id}")).await, StatusCode::OK).await;
+    assert!(page.contains("This image could not be read"), "{page}");
+    assert!(!page.contains("preview is being made"), "{page}");
+}

@@ -113,12 +113,13 @@ async fn upload_form(
         }
         Err(
             err @ (Error::BadRequest(_)
+            | Error::Rejected { .. }
             | Error::PayloadTooLarge(_)
             | Error::UnsupportedMediaType(_)
             | Error::Unprocessable(_)),
         ) => {
             let status = err.status();
-            page.insert("image_error", &err.to_string());
+            page.insert("image_error", &err.for_people());
             let html = super::pages::show_page(&state, page, id).await?;
             Ok((status, html).into_response())
         }
