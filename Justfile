@@ -31,10 +31,21 @@ test *args:
 test-pg *args:
     TEST_DATABASE_URL={{pg_url}} cargo test --workspace "$@"
 
-# Format check and clippy with warnings as errors
+# Browser tests in Chromium, desktop and phone sizes (installs chromium, chromium-driver and axe-core when missing): just e2e [name filter]
+e2e *args:
+    sh scripts/e2e-setup.sh
+    cargo test -p app --features e2e --test e2e -- "$@"
+
+# The browser tests on PostgreSQL (TEST_DATABASE_URL, as for test-pg)
+e2e-pg *args:
+    sh scripts/e2e-setup.sh
+    TEST_DATABASE_URL={{pg_url}} cargo test -p app --features e2e --test e2e -- "$@"
+
+# Format check and clippy with warnings as errors (the browser tests too)
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p app --features e2e --tests -- -D warnings
 
 # Format the code
 fmt:

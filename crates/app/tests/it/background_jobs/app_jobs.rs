@@ -23,19 +23,7 @@ pub(crate) fn worker(app: &TestApp, data_dir: &Path) -> (Runner<Services>, Maile
 
 /// What the app's own worker runs jobs with, on `app`'s database and hub.
 pub(crate) fn services(app: &TestApp, data_dir: &Path) -> Services {
-    Services {
-        db: app.db.clone(),
-        queue: Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16)),
-        mailer: Mailer::new("memory", "App <app@example.com>").unwrap(),
-        api: api_client::ApiClients::new(&api_client::ApiClientConfig::default()).unwrap(),
-        offload: offload::Offload::new(1),
-        exports_dir: data_dir.join("exports"), // [demo:export]
-        notify_email: "team@example.com".into(),
-        hub: app.hub.clone(),
-        uploads_dir: data_dir.join("uploads"),
-        image_max_pixels: 40_000_000,
-        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH, // [demo:export]
-    }
+    crate::helpers::job_services(app, data_dir)
 }
 
 /// Signs `email` up through the API, which enqueues its welcome mail (a job of the engine's).

@@ -111,6 +111,24 @@ pub fn chat_builder(url: &str) -> web::chat::client::Builder {
 }
 // [demo:chat end]
 
+/// What the app's own worker runs jobs with, on `app`'s database and hub, writing under
+/// `data_dir`: for a test that runs the jobs itself (`jobs::kinds::runner`).
+pub fn job_services(app: &TestApp, data_dir: &std::path::Path) -> jobs::Services {
+    jobs::Services {
+        db: app.db.clone(),
+        queue: jobs::Queue::new(app.db.clone(), db::Hub::new(app.db.clone(), 16)),
+        mailer: jobs::Mailer::new("memory", "App <app@example.com>").unwrap(),
+        api: api_client::ApiClients::new(&api_client::ApiClientConfig::default()).unwrap(),
+        offload: offload::Offload::new(1),
+        exports_dir: data_dir.join("exports"), // [demo:export]
+        notify_email: "team@example.com".into(),
+        hub: app.hub.clone(),
+        uploads_dir: data_dir.join("uploads"),
+        image_max_pixels: 40_000_000,
+        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH, // [demo:export]
+    }
+}
+
 /// A client like a browser on this site: keeps cookies, sends `Origin`, does not follow redirects.
 pub fn browser(address: &str) -> reqwest::Client {
     app::install_crypto_provider();
