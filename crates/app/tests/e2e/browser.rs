@@ -81,7 +81,11 @@ impl Screen {
     }
 }
 
-fn capabilities(screen: Screen, profile: &std::path::Path) -> serde_json::Map<String, Value> {
+fn capabilities(
+    screen: Screen,
+    scripts: bool,
+    profile: &std::path::Path,
+) -> serde_json::Map<String, Value> {
     let mut args = vec![
         "--headless=new".to_owned(),
         "--no-sandbox".to_owned(),
@@ -95,12 +99,21 @@ fn capabilities(screen: Screen, profile: &std::path::Path) -> serde_json::Map<St
         "--no-first-run".to_owned(),
         "--disable-features=Translate,MediaRouter,OptimizationHints".to_owned(),
         format!("--user-data-dir={}", profile.display()),
-        "--window-size=1280,800".to_owned(),
         "--lang=en-GB".to_owned(),
     ];
     args.push("--force-prefers-reduced-motion".to_owned());
+    if !scripts {
+        args.push("--blink-settings=scriptEnabled=false".to_owned());
+    }
+    if screen == Screen::Desktop {
+        args.push("--window-size=1280,800".to_owned());
+    } else if !scripts {
+        // chromedriver's taps on an emulated touch screen hang with the page's scripts off: a
+        // phone-sized window stands in.
+        args.push("--window-size=390,844".to_owned());
+    }
     let mut chrome = json!({ "args": args });
-    if screen == Screen::Phone {
+    if screen == Screen::Phone && scripts {
         chrome["mobileEmulation"] = json!({
             "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0, "touch": true },
             "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
@@ -110,6 +123,11 @@ fn capabilities(screen: Screen, profile: &std::path::Path) -> serde_json::Map<St
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert("goog:chromeOptions".into(), chrome);
     caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+    // No command may hang a test: a page load or script that takes this long is a failure.
+    caps.insert(
+        "timeouts".into(),
+        json!({ "pageLoad": 30_000, "script": 30_000 }),
+    );
     caps
 }
 
@@ -123,10 +141,12 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub async fn open(driver: &Driver, base: &str, screen: Screen) -> Result<Self> {
+    /// A session; `scripts: false` turns the page's JavaScript off (WebDriver's own scripts, and
+    /// so [`Browser::check_page`], need it on).
+    pub async fn open(driver: &Driver, base: &str, screen: Screen, scripts: bool) -> Result<Self> {
         let profile = tempfile::tempdir()?;
         let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities(screen, profile.path()))
+            .capabilities(capabilities(screen, scripts, profile.path()))
             .connect(&driver.url)
             .await
             .context("a Chromium session")?;
@@ -244,7 +264,13 @@ impl Browser {
 
     /// What the console logged since the last call (errors, warnings, CSP violations).
     pub async fn console(&self) -> Result<Vec<LogEntry>> {
-        let value = self.client.issue_cmd(BrowserLog).await?;
+        let value = self
+            .client
+            .issue_cmd(Chromedriver {
+                path: "se/log",
+                body: json!({ "type": "browser" }),
+            })
+            .await?;
         Ok(serde_json::from_value(value).unwrap_or_default())
     }
 
@@ -311,9 +337,12 @@ impl Browser {
     /// Makes the pages see `prefers-color-scheme: dark` (Chrome DevTools' media emulation).
     pub async fn prefer_dark(&self) -> Result<()> {
         self.client
-            .issue_cmd(Cdp {
-                cmd: "Emulation.setEmulatedMedia",
-                params: json!({ "features": [{ "name": "prefers-color-scheme", "value": "dark" }] }),
+            .issue_cmd(Chromedriver {
+                path: "goog/cdp/execute",
+                body: json!({
+                    "cmd": "Emulation.setEmulatedMedia",
+                    "params": { "features": [{ "name": "prefers-color-scheme", "value": "dark" }] },
+                }),
             })
             .await?;
         Ok(())
@@ -352,52 +381,26 @@ pub struct LogEntry {
     pub message: String,
 }
 
-/// chromedriver's `POST /session/{id}/se/log`: the console since the last read.
+/// One of chromedriver's own commands, `POST /session/{id}/<path>` with a JSON body: the
+/// console log (`se/log`) or a DevTools command (`goog/cdp/execute`).
 #[derive(Debug)]
-struct BrowserLog;
+struct Chromedriver {
+    path: &'static str,
+    body: Value,
+}
 
-impl WebDriverCompatibleCommand for BrowserLog {
+impl WebDriverCompatibleCommand for Chromedriver {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
-        ))
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/{}", self.path))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
-        (
-            axum::http::Method::POST,
-            Some(r#"{"type":"browser"}"#.to_owned()),
-        )
-    }
-}
-
-/// chromedriver's `POST /session/{id}/goog/cdp/execute`: one DevTools command.
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (axum::http::Method::POST, Some(body.to_string()))
+        (axum::http::Method::POST, Some(self.body.to_string()))
     }
 }
 

@@ -72,3 +72,34 @@ async fn a_user_and_a_guest_chat_live() {
     )
     .await;
 }
+
+/// Without JavaScript a signed-in user still posts (the form, then a redirect back to the room),
+/// and a live reader gets the message as it is posted.
+#[tokio::test]
+async fn without_javascript_the_chat_form_posts_and_live_readers_see_it() {
+    e2e(
+        "without_javascript_the_chat_form_posts_and_live_readers_see_it",
+        async |t: &E2e| -> Result<()> {
+            let live = t.browser(Screen::Phone).await?;
+            live.goto("/chat/garden").await?;
+            live.wait_for_text(".chat-status", "Live.").await?;
+
+            let plain = t.browser_without_scripts(Screen::Desktop).await?;
+            t.sign_in(&plain, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+            plain.goto("/chat/garden").await?;
+            ensure!(
+                plain
+                    .text(".chat-status")
+                    .await?
+                    .contains("Reload for new ones")
+            );
+            plain.fill("#body", "Posted by a form").await?;
+            plain.click_text(".chat-form", "Send").await?;
+            plain.wait_for_text(".chat-log", "Posted by a form").await?;
+            ensure!(plain.path().await? == "/chat/garden", "back in the room");
+            live.wait_for_text(".chat-log", "Posted by a form").await?;
+            Ok(())
+        },
+    )
+    .await;
+}

@@ -91,7 +91,16 @@ pub fn artifacts_dir() -> PathBuf {
 impl E2e {
     /// A new browser session (its own cookies) on this app.
     pub async fn browser(&self, screen: Screen) -> Result<Browser> {
-        let browser = Browser::open(&self.driver, &self.app.address, screen).await?;
+        self.open(screen, true).await
+    }
+
+    /// A session with JavaScript off: what the pages must still do without it.
+    pub async fn browser_without_scripts(&self, screen: Screen) -> Result<Browser> {
+        self.open(screen, false).await
+    }
+
+    async fn open(&self, screen: Screen, scripts: bool) -> Result<Browser> {
+        let browser = Browser::open(&self.driver, &self.app.address, screen, scripts).await?;
         self.sessions
             .lock()
             .expect("the session list")

@@ -42,6 +42,7 @@ async fn an_export_shows_its_progress_live_then_its_download() {
             t.sign_in(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
             b.goto("/products").await?;
             b.click_text(".page-head", "Export CSV").await?;
+            b.wait_for_text(".flash", "Export started").await?;
             b.wait_for_text(".job-status .badge", "queued").await?;
             b.wait_for_text(".live-note", "Updating live.").await?;
             let id = job_id(&b).await?;

@@ -81,3 +81,31 @@ async fn bad_addresses_get_pages_a_person_understands() {
     )
     .await;
 }
+
+/// Without JavaScript the menu still opens (it is a checkbox and its label), forms still post and
+/// answer with a redirect and a flash.
+#[tokio::test]
+async fn without_javascript_the_menu_and_the_forms_still_work() {
+    e2e(
+        "without_javascript_the_menu_and_the_forms_still_work",
+        async |t: &E2e| -> Result<()> {
+            let b = t.browser_without_scripts(Screen::Phone).await?;
+            b.goto("/").await?;
+            b.click(".nav-toggle-label").await?;
+            b.click(".nav-menu a[href='/login']").await?;
+            b.wait_for_path("/login").await?;
+            b.fill("#email", ADMIN_EMAIL).await?;
+            b.fill("#password", ADMIN_PASSWORD).await?;
+            b.click("form.form button[type=submit]").await?;
+            b.wait_for_text(".flash", "Signed in as admin@example.com.")
+                .await?;
+            b.goto("/account").await?;
+            b.fill("#token-name", "no script").await?;
+            b.click_text(".inline-form", "Create token").await?;
+            b.wait_for_text("#new-token", "Copy it now").await?;
+            ensure!(b.path().await? == "/account");
+            Ok(())
+        },
+    )
+    .await;
+}

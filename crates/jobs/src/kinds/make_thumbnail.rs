@@ -110,10 +110,18 @@ fn plain_name(file: &str) -> Result<&str, BoxError> {
 
 /// A file that does not decode will not decode on a second try: that failure is permanent (the
 /// job goes dead at once and the product page says so); a failed read or write may be retried.
+/// The decoder's own words (which can hold its debug output) go to the log; the job's
+/// `last_error`, shown on the dashboard, says what happened.
 fn undecodable(err: ImageError) -> BoxError {
     match err {
         ImageError::IoError(io) => io.into(),
-        other => crate::permanent(format!("the image does not decode: {other}")),
+        other => {
+            tracing::warn!(error = %other, "an uploaded image does not decode");
+            crate::permanent(
+                "the image does not decode: the file is damaged, or not the PNG, JPEG or WebP \
+                 image its header says",
+            )
+        }
     }
 }
 

@@ -12,7 +12,12 @@ use axum::{
 };
 use jobs::{Job, JobRecord, State as JobState, kinds::ExportProducts};
 
-use crate::{AppState, Error, Result, auth::RequireAdmin, extract::Path};
+use crate::{
+    AppState, Error, Result,
+    auth::{RequireAdmin, session::flash},
+    extract::Path,
+    page::Page,
+};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -21,8 +26,10 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// `POST /products/export`: start an export and follow it on its job page.
-async fn export(State(state): State<AppState>, _: RequireAdmin) -> Result<Redirect> {
+async fn export(State(state): State<AppState>, _: RequireAdmin, page: Page) -> Result<Redirect> {
     let enqueued = state.jobs.enqueue(&state.db, &ExportProducts {}).await?;
+    let text = "Export started: this page shows its progress and then the file.";
+    flash(page.session(), "success", text).await?;
     Ok(Redirect::to(&format!("/jobs/{}", enqueued.id)))
 }
 
