@@ -55,6 +55,10 @@ pub enum Command {
         /// non-zero if anything is.
         #[arg(long)]
         deploy: bool,
+        /// Instead, ask the running server on APP_ADDR for `GET /health` and exit 0 only if it
+        /// answers 200 within 5 s: a container's health check (the image has no HTTP client).
+        #[arg(long, conflicts_with = "deploy")]
+        health: bool,
     },
     /// Create an administrator. The password is read from a prompt, or from standard input when
     /// that is not a terminal (`echo "$PASSWORD" | app createsuperuser --email ...`); never from

@@ -155,3 +155,49 @@ pub async fn jobs(
     }
     Ok(())
 }
+
+/// `app check --health`: `GET /health` from the server this configuration describes (on
+/// loopback when it listens on every address), with the `Host` it answers to; `Ok` only for a
+/// 200 within 5 s. Plain HTTP/1.1 over a socket: the runtime image has no HTTP client.
+pub async fn check_health(config: &Config) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let mut addr = config.addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    // A host the allowlist accepts (a `.domain` entry stands for the domain itself).
+    let host = config
+        .web
+        .security
+        .allowed_hosts
+        .iter()
+        .find(|h| h.as_str() != "*")
+        .map_or_else(
+            || addr.to_string(),
+            |h| h.trim_start_matches('.').to_owned(),
+        );
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("nothing answers on {addr}"))?;
+        let request = format!("GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = vec![0_u8; 64];
+        let read = stream.read(&mut head).await?;
+        let status_line = String::from_utf8_lossy(&head[..read]);
+        let status = status_line.split(' ').nth(1).unwrap_or_default().to_owned();
+        anyhow::ensure!(
+            status == "200",
+            "GET http://{addr}/health answered {status:?}"
+        );
+        Ok(())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), ask)
+        .await
+        .with_context(|| format!("GET http://{addr}/health took over 5 s"))?
+}

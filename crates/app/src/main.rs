@@ -12,7 +12,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Check { deploy: true }) = cli.command {
+    if let Some(Command::Check { deploy: true, .. }) = cli.command {
         return check_deploy();
     }
     if let Some(Command::Generate { dry_run, what }) = &cli.command {
@@ -31,6 +31,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::Check { health: true, .. }) = cli.command {
+        return match commands::check_health(&config).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("unhealthy: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(Command::Check { .. }) = cli.command {
         return check(&config);
     }

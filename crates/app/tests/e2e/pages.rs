@@ -1,6 +1,7 @@
 //! Every page, as a visitor and as an administrator, at phone width (390 px) and desktop width,
 //! light and dark: no sideways scrolling, no console error or CSP violation, and no serious or
-//! critical axe-core finding. Also takes the README's screenshots.
+//! critical axe-core finding. Also takes the README's screenshots, and with `E2E_SCREENSHOTS=all`
+//! one of every page it checks (`target/e2e/screenshots/all/`).
 
 use anyhow::Result;
 use jobs::WorkerConfig;
@@ -35,11 +36,21 @@ const SIGNED_IN: &[&str] = &[
     "/products/1/delete", // [demo:products]
 ];
 
-async fn check_all(b: &Browser, paths: &[String]) -> Result<()> {
+/// Checks each page; with `E2E_SCREENSHOTS=all` also keeps a screenshot of each, named after
+/// `who` and the path, for a look at every page after a change to the layout.
+async fn check_all(t: &E2e, b: &Browser, who: &str, paths: &[String]) -> Result<()> {
+    let keep = std::env::var("E2E_SCREENSHOTS").is_ok_and(|v| v == "all");
     for path in paths {
         b.goto(path).await?;
         b.check_page_allowing(&["status of 404"]).await?;
         b.check_accessibility().await?;
+        if keep {
+            let name: String = path
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            t.keep_screenshot(b, &format!("all/{who}{name}")).await?;
+        }
     }
     Ok(())
 }
@@ -78,12 +89,12 @@ async fn every_page_fits_a_phone_logs_no_error_and_passes_axe() {
 
             for screen in [Screen::Phone, Screen::Desktop] {
                 let visitor = t.browser(screen).await?;
-                check_all(&visitor, &public).await?;
+                check_all(t, &visitor, "visitor", &public).await?;
 
                 let admin = t.browser(screen).await?;
                 t.sign_in(&admin, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
                 let all: Vec<String> = public.iter().chain(&signed_in).cloned().collect();
-                check_all(&admin, &all).await?;
+                check_all(t, &admin, "admin", &all).await?;
                 // [demo:products begin]
                 for (name, path) in [("products", "/products"), ("product", "/products/1")] {
                     admin.goto(path).await?;
@@ -92,7 +103,7 @@ async fn every_page_fits_a_phone_logs_no_error_and_passes_axe() {
                 // [demo:products end]
                 if screen == Screen::Desktop {
                     admin.prefer_dark().await?;
-                    check_all(&admin, &all).await?;
+                    check_all(t, &admin, "dark", &all).await?;
                     admin.goto("/products/1").await?; // [demo:products]
                     t.keep_screenshot(&admin, "dark").await?;
                 }

@@ -111,3 +111,43 @@ async fn seeding_twice_does_not_duplicate_the_demo_data() {
     assert_eq!(db::products::count(&db).await.unwrap(), 1200);
 }
 // [demo:products end]
+
+/// `app check --health` is the container's health check: 0 while the server answers `/health`,
+/// non-zero (saying why) when nothing listens. The server takes `127.0.0.1` too (the harness signs
+/// in through it); the checker, told only `.example.com`, sends `Host: example.com`.
+#[tokio::test]
+async fn check_health_asks_the_running_server() {
+    let app_under_test =
+        crate::helpers::spawn_app_with(&[("APP_ALLOWED_HOSTS", "127.0.0.1,.example.com")]).await;
+    let addr = app_under_test
+        .address
+        .trim_start_matches("http://")
+        .to_owned();
+    let vars = |addr: &str| {
+        vec![
+            ("APP_ADDR", addr.to_owned()),
+            ("APP_ALLOWED_HOSTS", ".example.com".to_owned()),
+            ("DATABASE_URL", "sqlite::memory:".to_owned()),
+        ]
+    };
+    let run = |vars: Vec<(&'static str, String)>| {
+        tokio::task::spawn_blocking(move || {
+            let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app(&["check", "--health"], &vars)
+        })
+    };
+
+    let healthy = run(vars(&addr)).await.unwrap();
+    assert!(healthy.status.success(), "{}", stderr(&healthy));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let down = run(vars(&closed_addr)).await.unwrap();
+    assert!(!down.status.success());
+    assert!(
+        stderr(&down).contains("nothing answers"),
+        "{}",
+        stderr(&down)
+    );
+}

@@ -93,6 +93,19 @@ fn compose_waits_for_a_healthy_postgres_and_migrates_before_serving() {
 }
 
 #[test]
+fn compose_checks_the_apps_health_with_the_binary_itself() {
+    let compose = compose();
+    let test: Vec<&str> = compose["services"]["app"]["healthcheck"]["test"]
+        .as_vec()
+        .expect("the app service has a healthcheck")
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    // The runtime image has no curl or wget: the check is the binary's own (tested in cli.rs).
+    assert_eq!(test, ["CMD", "app", "check", "--health"]);
+}
+
+#[test]
 fn compose_points_the_app_at_the_compose_postgres_and_publishes_its_port() {
     let compose = compose();
     let services = &compose["services"];
