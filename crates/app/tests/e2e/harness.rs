@@ -126,10 +126,14 @@ impl E2e {
         browser.screenshot(&file).await
     }
 
+    /// The sessions opened so far (handles to them: closing one here closes it for the test).
+    fn sessions(&self) -> Vec<Browser> {
+        self.sessions.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     async fn save_artifacts(&self, dir: &std::path::Path) {
-        let sessions: Vec<Browser> = self.sessions.lock().map(|s| s.clone()).unwrap_or_default();
         let _ = std::fs::create_dir_all(dir);
-        for (i, browser) in sessions.iter().enumerate() {
+        for (i, browser) in self.sessions().iter().enumerate() {
             let stem = format!("{i}-{}", browser.screen.label());
             let _ = browser.screenshot(&dir.join(format!("{stem}.png"))).await;
             if let Ok(source) = browser.client.source().await {
@@ -142,8 +146,7 @@ impl E2e {
     }
 
     async fn close(self) {
-        let sessions: Vec<Browser> = self.sessions.lock().map(|s| s.clone()).unwrap_or_default();
-        for browser in sessions {
+        for browser in self.sessions() {
             browser.close().await;
         }
         drop(self.driver);

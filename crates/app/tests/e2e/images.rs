@@ -6,17 +6,8 @@ use anyhow::{Result, ensure};
 use crate::{
     browser::{Browser, Screen},
     harness::{E2e, e2e},
-    helpers::{ADMIN_EMAIL, ADMIN_PASSWORD},
+    helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, png, png_with_garbage_pixels},
 };
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_pixel(width, height, image::Rgb([10, 120, 200]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut bytes, image::ImageFormat::Png)
-        .expect("a PNG");
-    bytes.into_inner()
-}
 
 /// Chooses `bytes`, saved as `name`, in the page's file input and sends the form.
 async fn upload(b: &Browser, dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<()> {
@@ -60,9 +51,7 @@ async fn an_uploaded_image_gets_a_thumbnail_and_a_broken_one_says_so() {
         // A PNG whose pixel data is garbage passes the upload check (which reads the header
         // only); the worker cannot decode it, and the page says so instead of promising a
         // preview forever.
-        let mut broken = png(64, 64);
-        let idat = broken.windows(4).position(|w| w == b"IDAT").unwrap_or_default() + 4;
-        broken[idat..idat + 16].fill(0x5a);
+        let broken = png_with_garbage_pixels();
         upload(&b, files.path(), "broken.png", &broken).await?;
         b.wait_for_text(".flash", "Image uploaded.").await?;
         reload_until(&b, ".thumbnail-failed").await?;

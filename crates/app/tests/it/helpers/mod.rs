@@ -129,6 +129,25 @@ pub fn job_services(app: &TestApp, data_dir: &std::path::Path) -> jobs::Services
     }
 }
 
+/// A PNG of one colour, `width`×`height`, for upload tests.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_pixel(width, height, image::Rgb([10, 120, 200]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+    bytes.into_inner()
+}
+
+// [demo:images begin]
+/// A PNG whose header reads (so an upload accepts it) but whose pixel data is garbage (so the
+/// thumbnail job cannot decode it).
+pub fn png_with_garbage_pixels() -> Vec<u8> {
+    let mut broken = png(64, 64);
+    let idat = broken.windows(4).position(|w| w == b"IDAT").unwrap() + 4;
+    broken[idat..idat + 16].fill(0x5a);
+    broken
+}
+// [demo:images end]
+
 /// A client like a browser on this site: keeps cookies, sends `Origin`, does not follow redirects.
 pub fn browser(address: &str) -> reqwest::Client {
     app::install_crypto_provider();

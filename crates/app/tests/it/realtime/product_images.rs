@@ -3,10 +3,10 @@
 
 use reqwest::{StatusCode, multipart::Part};
 
-use super::uploads::{declared_png, file, png, post_api_file, post_form_file, stored_files};
+use super::uploads::{declared_png, file, post_api_file, post_form_file, stored_files};
 use crate::{
     background_jobs::app_jobs::{app_without_worker, services},
-    helpers::{TestApp, html, problem, spawn_app_with},
+    helpers::{TestApp, html, png, png_with_garbage_pixels, problem, spawn_app_with},
 };
 
 /// The product page's form.
@@ -191,10 +191,7 @@ async fn an_image_that_does_not_decode_fails_its_thumbnail_once_and_the_page_say
     let id = app.create_product("Vase", 900).await["id"]
         .as_i64()
         .unwrap();
-    let mut broken = png(64, 64);
-    let idat = broken.windows(4).position(|w| w == b"IDAT").unwrap() + 4;
-    broken[idat..idat + 16].fill(0x5a);
-
+    let broken = png_with_garbage_pixels();
     let uploaded = upload_form(&app, id, file(broken, "vase.png", "image/png")).await;
     assert_eq!(uploaded.status(), StatusCode::SEE_OTHER, "the header reads");
     let runner = jobs::kinds::runner(

@@ -18,15 +18,8 @@ use reqwest::{
 
 use crate::{
     background_jobs::app_jobs::app_without_worker,
-    helpers::{TestApp, html, problem, spawn_app_with},
+    helpers::{TestApp, html, png, problem, spawn_app_with},
 };
-
-pub(super) fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_pixel(width, height, image::Rgb([10, 120, 200]));
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
-    bytes.into_inner()
-}
 
 pub(super) fn file(bytes: Vec<u8>, name: &str, mime: &str) -> Part {
     Part::bytes(bytes)
