@@ -92,6 +92,9 @@ pub struct SecurityConfig {
     pub allowed_hosts: Vec<String>,
     /// Origins besides this site's own that may send unsafe requests with the session cookie.
     pub trusted_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For`/`-Proto` (or `Forwarded`) headers are believed
+    /// (see [`crate::forwarded`]); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins allowed to call the API from a browser (CORS); empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
     /// `Strict-Transport-Security: max-age` (production); `None`: no HSTS header.
@@ -130,6 +133,7 @@ impl Default for SecurityConfig {
             session_ttl: Duration::from_secs(14 * 24 * 60 * 60),
             allowed_hosts: Vec::new(),
             trusted_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             hsts_max_age: None,
             auth_rate_limit: 10,

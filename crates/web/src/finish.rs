@@ -2,7 +2,9 @@
 //!
 //! - The request gets an id (the caller's `x-request-id` if it sent a sane one, else a new UUID),
 //!   which the response echoes.
-//! - The request gets a span (method, matched route, URI, request id) that every log line inside
+//! - The request's client is worked out once ([`crate::forwarded`]: the TCP peer, or what a
+//!   trusted proxy forwarded for) and left in its extensions.
+//! - The request gets a span (method, matched route, URI, client, request id) that every log line inside
 //!   carries, and one `finished` event with status and latency. Errors log themselves, once,
 //!   where they happen. With the request log off (`RUST_LOG=warn`) none of this costs anything.
 //! - A request for a `Host` outside the allowlist gets a 400 before any handler runs.
@@ -20,6 +22,7 @@
 
 use std::{
     future::Future,
+    net::SocketAddr,
     panic::AssertUnwindSafe,
     pin::Pin,
     sync::Arc,
@@ -30,7 +33,7 @@ use std::{
 use axum::{
     BoxError,
     body::{Body, Bytes, HttpBody},
-    extract::MatchedPath,
+    extract::{ConnectInfo, MatchedPath},
     http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header},
     response::IntoResponse,
 };
@@ -38,7 +41,12 @@ use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 use tracing::{Level, Span};
 
-use crate::{Templates, config::SecurityConfig, problem};
+use crate::{
+    Templates,
+    config::SecurityConfig,
+    forwarded::{self, ClientAddr},
+    problem,
+};
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -139,7 +147,16 @@ where
             .headers_mut()
             .insert(X_REQUEST_ID, request_id.clone());
         let api = problem::is_api(request.uri().path());
-        let (span, started) = request_span(&request, &request_id);
+        let client = forwarded::resolve(
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0),
+            request.headers(),
+            &self.guard.security.trusted_proxies,
+        );
+        request.extensions_mut().insert(client);
+        let (span, started) = request_span(&request, &request_id, client);
         let (inner, panicked) = if let Some(refused) = self.refuse_host(&request) {
             (None, Some(refused))
         } else {
@@ -269,7 +286,11 @@ where
 
 /// The request's span and start time, or a disabled span and no clock read when the request log
 /// is off.
-fn request_span<B>(request: &Request<B>, request_id: &HeaderValue) -> (Span, Option<Instant>) {
+fn request_span<B>(
+    request: &Request<B>,
+    request_id: &HeaderValue,
+    client: ClientAddr,
+) -> (Span, Option<Instant>) {
     if !tracing::enabled!(Level::INFO) {
         return (Span::none(), None);
     }
@@ -282,6 +303,7 @@ fn request_span<B>(request: &Request<B>, request_id: &HeaderValue) -> (Span, Opt
         method = %request.method(),
         route = %route,
         uri = %request.uri(),
+        client = client.ip.map(tracing::field::display),
         request_id = %request_id.to_str().unwrap_or_default(),
     );
     (span, Some(Instant::now()))

@@ -16,6 +16,7 @@ mod files;
 mod finish;
 #[cfg(feature = "fixtures")]
 mod fixtures;
+pub mod forwarded;
 pub mod listing;
 mod middleware;
 mod page;

@@ -38,6 +38,11 @@ pub(super) fn read<F: Fn(&str) -> Option<(String, Source)>>(
         session_ttl: r.parse("APP_SESSION_TTL_SECS", defaults.session_ttl, parse_secs),
         allowed_hosts,
         trusted_origins: r.parse("APP_TRUSTED_ORIGINS", Vec::new(), parse_origins),
+        trusted_proxies: r.parse(
+            "APP_TRUSTED_PROXIES",
+            Vec::new(),
+            web::forwarded::parse_trusted,
+        ),
         cors_origins: r.parse("APP_CORS_ORIGINS", Vec::new(), parse_cors),
         hsts_max_age,
         auth_rate_limit: r.parse(
@@ -69,6 +74,15 @@ pub(super) fn describe(s: &SecurityConfig) -> Vec<(&'static str, String)> {
     vec![
         ("APP_ALLOWED_HOSTS", list(&s.allowed_hosts)),
         ("APP_TRUSTED_ORIGINS", list(&s.trusted_origins)),
+        (
+            "APP_TRUSTED_PROXIES",
+            list(
+                &s.trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            ),
+        ),
         ("APP_CORS_ORIGINS", list(&s.cors_origins)),
         ("APP_SECURE_COOKIES", s.secure_cookies.to_string()),
         ("APP_SESSION_TTL_SECS", secs(s.session_ttl)),

@@ -26,7 +26,12 @@ use axum::{
 use tower_sessions::Session;
 
 use super::{session, tokens};
-use crate::{AppState, Error, problem::is_api, upload};
+use crate::{
+    AppState, Error,
+    forwarded::{ClientAddr, Scheme},
+    problem::is_api,
+    upload,
+};
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
 pub const FORM_FIELD: &str = "csrf_token";
@@ -77,23 +82,26 @@ fn is_safe(method: &Method) -> bool {
 
 /// Checks the request's `Origin` (or `Referer`) against the host it came to and the trusted
 /// origins: what every unsafe request passes here, and what a WebSocket upgrade (a GET that
-/// carries cookies) must pass too.
+/// carries cookies) must pass too. `client` is what the outermost layer worked out: when a
+/// trusted proxy said which scheme the browser used, the origin's scheme must be that one.
 pub(crate) fn check_request_origin(
     headers: &HeaderMap,
     uri: &axum::http::Uri,
+    client: Option<&ClientAddr>,
     trusted: &[String],
 ) -> Result<(), Error> {
-    check_origin(
-        headers,
-        crate::finish::effective_host(headers, uri),
-        trusted,
-    )
+    let site = Site {
+        host: crate::finish::effective_host(headers, uri),
+        scheme: client.and_then(|c| c.scheme),
+    };
+    check_origin(headers, site, trusted)
 }
 
 async fn check(state: &AppState, request: Request, routes: Routes) -> Result<Request, Error> {
     check_request_origin(
         request.headers(),
         request.uri(),
+        request.extensions().get::<ClientAddr>(),
         &state.config.security.trusted_origins,
     )?;
     let session = request
@@ -171,10 +179,17 @@ async fn open_upload(state: &AppState, request: Request, expected: &str) -> Resu
     Ok(Request::from_parts(parts, Body::empty()))
 }
 
-/// The `Origin` (or `Referer`) must be this site (the `Host` the request came to, which the host
-/// allowlist has vetted) or a trusted origin. A request with neither header is let through to
-/// the token check: browsers always send `Origin` on cross-site posts.
-fn check_origin(headers: &HeaderMap, host: Option<&str>, trusted: &[String]) -> Result<(), Error> {
+/// This site as the request reached it: the `Host` (which the host allowlist has vetted) and,
+/// behind a trusted proxy that said, the scheme.
+#[derive(Debug, Clone, Copy)]
+struct Site<'a> {
+    host: Option<&'a str>,
+    scheme: Option<Scheme>,
+}
+
+/// The `Origin` (or `Referer`) must be this site or a trusted origin. A request with neither
+/// header is let through to the token check: browsers always send `Origin` on cross-site posts.
+fn check_origin(headers: &HeaderMap, site: Site<'_>, trusted: &[String]) -> Result<(), Error> {
     let claimed = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
@@ -185,8 +200,10 @@ fn check_origin(headers: &HeaderMap, host: Option<&str>, trusted: &[String]) -> 
     let origin = origin_of(claimed);
     let same_site = origin
         .as_deref()
-        .and_then(|o| o.split_once("://").map(|(_, authority)| authority))
-        .is_some_and(|authority| Some(authority) == host);
+        .and_then(|o| o.split_once("://"))
+        .is_some_and(|(scheme, authority)| {
+            Some(authority) == site.host && site.scheme.is_none_or(|s| s.as_str() == scheme)
+        });
     let is_trusted = origin
         .as_deref()
         .is_some_and(|o| trusted.iter().any(|t| t == o));
@@ -244,7 +261,12 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
 mod tests {
     use axum::http::{HeaderMap, HeaderValue, header};
 
-    use super::{check_origin, form_urlencoded_field, origin_of};
+    use super::{Scheme, Site, check_origin, form_urlencoded_field, origin_of};
+
+    const SHOP: Site<'static> = Site {
+        host: Some("shop.example.com"),
+        scheme: None,
+    };
 
     fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -285,11 +307,29 @@ mod tests {
             (header::REFERER, "https://evil.example/shop.example.com"),
         ]);
         let opaque = headers(&[(header::HOST, "shop.example.com"), (header::ORIGIN, "null")]);
-        check_origin(&same, Some("shop.example.com"), &trusted).unwrap();
-        check_origin(&listed, Some("shop.example.com"), &trusted).unwrap();
-        assert!(check_origin(&evil, Some("shop.example.com"), &trusted).is_err());
-        assert!(check_origin(&referer, Some("shop.example.com"), &trusted).is_err());
-        assert!(check_origin(&opaque, Some("shop.example.com"), &trusted).is_err());
+        check_origin(&same, SHOP, &trusted).unwrap();
+        check_origin(&listed, SHOP, &trusted).unwrap();
+        assert!(check_origin(&evil, SHOP, &trusted).is_err());
+        assert!(check_origin(&referer, SHOP, &trusted).is_err());
+        assert!(check_origin(&opaque, SHOP, &trusted).is_err());
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_scheme_must_match_too() {
+        let https = Site {
+            scheme: Some(Scheme::Https),
+            ..SHOP
+        };
+        let http = Site {
+            scheme: Some(Scheme::Http),
+            ..SHOP
+        };
+        let secure = headers(&[(header::ORIGIN, "https://shop.example.com")]);
+        let plain = headers(&[(header::ORIGIN, "http://shop.example.com")]);
+        check_origin(&secure, https, &[]).unwrap();
+        check_origin(&plain, http, &[]).unwrap();
+        assert!(check_origin(&plain, https, &[]).is_err());
+        assert!(check_origin(&secure, http, &[]).is_err());
     }
 
     #[test]

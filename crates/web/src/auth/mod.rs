@@ -23,7 +23,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use crate::{AppState, Error, Result, problem::is_api};
+use crate::{AppState, Error, Result, forwarded::ClientAddr, problem::is_api};
 
 pub use session::Flash;
 pub use store::DbSessionStore;
@@ -200,7 +200,8 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The client's IP address (the TCP peer; see ARCHITECTURE.md for running behind a proxy).
+/// The client's IP address: the TCP peer, or the address a trusted proxy forwarded for
+/// (`APP_TRUSTED_PROXIES`, see [`crate::forwarded`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -208,12 +209,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
+        let resolved = parts.extensions.get::<ClientAddr>().map(|client| client.ip);
+        Ok(Self(resolved.unwrap_or_else(|| {
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip()),
-        ))
+                .map(|info| info.0.ip())
+        })))
     }
 }
 

@@ -2,7 +2,7 @@
 //! JavaScript) and `/ws/chat/{room}`, the room's WebSocket.
 
 use axum::{
-    Router,
+    Extension, Router,
     extract::{State, WebSocketUpgrade},
     http::{HeaderMap, StatusCode, Uri, header},
     response::{Html, IntoResponse, Redirect, Response},
@@ -20,6 +20,7 @@ use crate::{
     auth::{MaybeUser, RequireUser, csrf},
     chat::{room, socket},
     extract::{Form, Path, Query},
+    forwarded::ClientAddr,
     page::Page,
 };
 
@@ -153,10 +154,16 @@ async fn upgrade(
     Path(raw): Path<String>,
     headers: HeaderMap,
     uri: Uri,
+    client: Option<Extension<ClientAddr>>,
     ws: WebSocketUpgrade,
 ) -> Result<Response> {
     if headers.contains_key(header::ORIGIN) {
-        csrf::check_request_origin(&headers, &uri, &state.config.security.trusted_origins)?;
+        csrf::check_request_origin(
+            &headers,
+            &uri,
+            client.as_ref().map(|Extension(client)| client),
+            &state.config.security.trusted_origins,
+        )?;
     }
     let room = parse_room(&raw)?;
     // A hard cap for the WebSocket layer: twice the message limit plus framing. Bigger frames are

@@ -8,6 +8,7 @@ mod deploy;
 mod headers;
 mod inputs;
 mod ownership; // [demo:products]
+mod proxies;
 mod rate_limits;
 mod sessions;
 mod tokens;
