@@ -89,6 +89,13 @@ fn the_deploy_check_names_every_problem_of_a_development_config() {
 }
 
 #[test]
+fn trusted_proxies_are_addresses_or_networks() {
+    let problems = errors(&[("APP_TRUSTED_PROXIES", "10.0.0.0/8, the-proxy")]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("APP_TRUSTED_PROXIES: `the-proxy`"));
+}
+
+#[test]
 fn origins_must_be_scheme_and_host() {
     let problems = errors(&[(
         "APP_TRUSTED_ORIGINS",

@@ -106,7 +106,7 @@ fn compose_checks_the_apps_health_with_the_binary_itself() {
 }
 
 #[test]
-fn compose_points_the_app_at_the_compose_postgres_and_publishes_its_port() {
+fn compose_points_the_app_at_the_compose_postgres_and_serves_it_through_the_proxy() {
     let compose = compose();
     let services = &compose["services"];
     let postgres: Vec<(String, String)> = environment(&services["postgres"]);
@@ -133,7 +133,26 @@ fn compose_points_the_app_at_the_compose_postgres_and_publishes_its_port() {
     );
     assert_eq!(app_var("DATABASE_URL"), expected_url);
     assert_eq!(app_var("APP_ADDR"), "0.0.0.0:3000");
-    assert_eq!(str_of(&services["app"]["ports"][0]), "3000:3000");
+    // `--scale app=N` needs the replicas to publish nothing; the proxy is the way in, and it
+    // sends to the port the app listens on, from an address the app trusts.
+    assert!(
+        services["app"]["ports"].is_badvalue(),
+        "app publishes no port"
+    );
+    assert_eq!(
+        str_of(&services["proxy"]["ports"][0]),
+        "${APP_PORT:-3000}:8080"
+    );
+    let proxy = read("docker/proxy/haproxy.cfg");
+    assert!(proxy.contains("bind :8080"), "{proxy}");
+    assert!(proxy.contains("server-template app 20 app:3000"), "{proxy}");
+    assert!(proxy.contains("uri /ready"), "the proxy checks readiness");
+    assert!(
+        app_var("APP_TRUSTED_PROXIES")
+            .split(',')
+            .any(|net| net == "172.16.0.0/12"),
+        "Docker's default networks are trusted"
+    );
     assert_eq!(
         app_var("APP_MIGRATE_ON_START"),
         "false",
