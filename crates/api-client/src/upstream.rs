@@ -18,7 +18,7 @@ use tracing::{Instrument, field::Empty};
 use crate::{
     Error, Result,
     policy::{
-        breaker::{BreakerPolicy, CircuitBreaker},
+        breaker::{BreakerPolicy, CircuitBreaker, State as BreakerState},
         retry::{Outcome, RetryPolicy, parse_retry_after},
     },
 };
@@ -175,18 +175,45 @@ impl Upstream {
             let span = tracing::Span::current();
             span.record("attempts", attempt);
             span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+            self.measure_call(&result, started.elapsed());
             result
         }
         .instrument(span)
         .await
     }
 
+    /// `upstream_call_duration_seconds` by upstream and result (retries included), and the
+    /// breaker's state as `upstream_circuit_state` (0 closed, 1 half-open, 2 open).
+    fn measure_call(&self, result: &Result<bytes::Bytes>, took: Duration) {
+        let name = self.inner.name;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        metrics::histogram!(
+            "upstream_call_duration_seconds",
+            "upstream" => name,
+            "outcome" => outcome
+        )
+        .record(took.as_secs_f64());
+        let state = match self.inner.breaker.state() {
+            BreakerState::Closed { .. } => 0.0,
+            BreakerState::HalfOpen => 1.0,
+            BreakerState::Open { .. } => 2.0,
+        };
+        metrics::gauge!("upstream_circuit_state", "upstream" => name).set(state);
+    }
+
     async fn attempt(&self, method: &Method, path: &str, what: &str, deadline: Instant) -> Attempt {
         let inner = &self.inner;
         let name = inner.name;
+        // `upstream_requests_total` by upstream and status: the HTTP status, or `rejected` (the
+        // breaker is open), `timeout`, `error` (no answer).
+        let count = |status: String| {
+            metrics::counter!("upstream_requests_total", "upstream" => name, "status" => status)
+                .increment(1);
+        };
         let permit = match inner.breaker.admit(std::time::Instant::now()) {
             Ok(permit) => permit,
             Err(rejected) => {
+                count("rejected".to_owned());
                 return Attempt::Final(Error::Unavailable {
                     upstream: name,
                     reason: format!(
@@ -202,6 +229,7 @@ impl Upstream {
 
         let Ok(_slot) = tokio::time::timeout_at(deadline, inner.slots.acquire()).await else {
             // We never called it: no verdict on the upstream (the permit is dropped unreported).
+            count("timeout".to_owned());
             return Attempt::Final(Error::Timeout { upstream: name });
         };
         let url = format!("{}{path}", inner.base_url);
@@ -219,10 +247,12 @@ impl Upstream {
         match tokio::time::timeout_at(deadline, exchange).await {
             Err(_) => {
                 record(false);
+                count("timeout".to_owned());
                 Attempt::Final(Error::Timeout { upstream: name })
             }
             Ok(Err(e)) => {
                 record(false);
+                count("error".to_owned());
                 let error = Error::from_reqwest(name, &e);
                 match error {
                     Error::InvalidResponse { .. } => Attempt::Final(error),
@@ -235,6 +265,7 @@ impl Upstream {
             }
             Ok(Ok((status, retry_after, body))) => {
                 tracing::Span::current().record("status", status.as_u16());
+                count(status.as_str().to_owned());
                 classify(name, what, status, retry_after, body, record)
             }
         }

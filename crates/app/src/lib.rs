@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod generate;
+pub mod metrics;
 mod startup;
 pub mod telemetry;
 pub mod worker;

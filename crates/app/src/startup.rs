@@ -11,7 +11,7 @@ use migration::{Migrator, MigratorTrait};
 use tokio::{net::TcpListener, sync::watch};
 use web::{AppState, AppStateParts, Templates};
 
-use crate::{Config, worker};
+use crate::{Config, metrics::MetricsServer, worker};
 
 /// A bound, ready-to-serve app. Binding happens in [`Application::build`], so port 0 works and
 /// [`Application::port`] tells which port the OS picked.
@@ -27,6 +27,8 @@ pub struct Application {
     hub: db::Hub,
     /// The in-process worker, unless `APP_JOBS_IN_PROCESS=false`.
     worker: Option<Runner<Services>>,
+    /// `/metrics`, when `APP_METRICS_ADDR` is set.
+    metrics: Option<MetricsServer>,
 }
 
 impl Application {
@@ -60,6 +62,12 @@ impl Application {
             None
         };
         let reads = db::Reads::open(&db, &config.db).context("starting the SQLite readers")?;
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some(
+                MetricsServer::bind(addr, reads.clone(), queue.clone(), &config.web.server).await?,
+            ),
+            None => None,
+        };
         let state = AppState::new(AppStateParts {
             db: db.clone(),
             reads,
@@ -89,7 +97,13 @@ impl Application {
             queue,
             hub,
             worker,
+            metrics,
         })
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(MetricsServer::addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -130,6 +144,9 @@ impl Application {
         let stopped = |mut stop: watch::Receiver<bool>| async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
         };
+        if let Some(metrics) = self.metrics {
+            tokio::spawn(metrics.run(stopped(stop.clone())));
+        }
         let serve = web::serve(
             self.listener,
             self.router,

@@ -5,7 +5,7 @@ use api_client::ApiClients;
 use db::DatabaseConnection;
 use jobs::{Mailer, Queue, Runner, Services};
 
-use crate::Config;
+use crate::{Config, metrics::MetricsServer};
 
 /// What every job runs with, built from the config and the app's shared handles.
 pub fn services(
@@ -52,8 +52,30 @@ pub async fn run_standalone(
     let queue = Queue::new(db.clone(), hub.clone());
     let api = ApiClients::new(&config.api).context("building the HTTP client")?;
     let services = services(config, &db, &queue, api, offload::Offload::per_core(), hub)?;
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            let reads = db::Reads::open(&db, &config.db).context("opening the read pool")?;
+            let server =
+                MetricsServer::bind(addr, reads, queue.clone(), &config.web.server).await?;
+            Some(server)
+        }
+        None => None,
+    };
     let runner = runner(config, queue, services)?;
-    runner.run(shutdown).await?;
+    match metrics {
+        Some(metrics) => {
+            // The metrics stop with the worker: `run` returns once the jobs have drained.
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let serving = tokio::spawn(metrics.run(async {
+                let _ = stopped.await;
+            }));
+            let ran = runner.run(shutdown).await;
+            let _ = stop.send(());
+            let _ = serving.await;
+            ran?;
+        }
+        None => runner.run(shutdown).await?,
+    }
     if let Err(err) = db.close_by_ref().await {
         tracing::warn!(error = %err, "closing the database pool");
     }

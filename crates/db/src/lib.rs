@@ -32,7 +32,7 @@ pub use config::{DbConfig, with_database_name};
 pub use connect::{Backend, connect, ping};
 pub use error::{Error, Result};
 pub use hub::{Hub, MAX_PAYLOAD as HUB_MAX_PAYLOAD, Subscription, notify_expression};
-pub use reads::{Read, Reads};
+pub use reads::{PoolStats, Read, Reads};
 pub use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
 };

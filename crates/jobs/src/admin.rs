@@ -165,6 +165,29 @@ impl Queue {
         Ok(counts)
     }
 
+    /// How many jobs of each kind are in each state (only the pairs that have jobs), for
+    /// `/metrics`.
+    pub async fn counts_by_kind(&self) -> Result<Vec<(String, State, u64)>> {
+        let conn = self.db();
+        let rows = conn
+            .query_all_raw(stmt(
+                conn,
+                "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state",
+                [],
+            ))
+            .await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let kind: String = row.try_get_by_index(0)?;
+            let state: String = row.try_get_by_index(1)?;
+            let count: i64 = row.try_get_by_index(2)?;
+            if let Some(state) = State::ALL.iter().find(|s| s.as_str() == state) {
+                counts.push((kind, *state, u64::try_from(count).unwrap_or(0)));
+            }
+        }
+        Ok(counts)
+    }
+
     /// Runs a dead, cancelled or retrying job again now, with a fresh set of attempts.
     pub async fn retry(&self, id: i64) -> Result<JobRecord> {
         let sql = "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, \

@@ -20,6 +20,9 @@ pub struct WebConfig {
     pub server: ServerConfig,
     /// Threads that hash passwords; each keeps 19 MiB of Argon2 memory (see `auth::password`).
     pub password_hashers: usize,
+    /// Record request metrics (`http_requests_total`, latency, in flight) through the `metrics`
+    /// facade: on when `APP_METRICS_ADDR` serves them; off, the request path skips them.
+    pub metrics: bool,
 }
 
 /// What the server allows a connection (see `crate::server`).
@@ -121,6 +124,7 @@ impl Default for WebConfig {
             uploads: UploadConfig::under(std::path::Path::new("data")),
             server: ServerConfig::default(),
             password_hashers: default_password_hashers(),
+            metrics: false,
         }
     }
 }

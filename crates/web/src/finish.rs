@@ -17,8 +17,10 @@
 //!
 //! One hand-written layer instead of nine generic ones (request id, propagation, tracing, four
 //! header setters, a boxed `from_fn`, panic catching, which also boxed every body): `just bench`
-//! showed that chain of futures costing as much as the rest of a `/health` request. Metrics,
-//! when they come, belong here too: this is where status and latency are known.
+//! showed that chain of futures costing as much as the rest of a `/health` request. The request
+//! metrics are recorded here too (when on), since this is where route, status and latency are
+//! known: `http_requests_total` and `http_request_duration_seconds` by method, matched route and
+//! status, and `http_requests_in_flight`, which a guard gives back if the request is dropped.
 
 use std::{
     future::Future,
@@ -94,15 +96,17 @@ pub(crate) struct FinishLayer {
 struct Guard {
     headers: Vec<(HeaderName, HeaderValue)>,
     security: SecurityConfig,
+    metrics: bool,
 }
 
 impl FinishLayer {
-    pub(crate) fn new(templates: Templates, security: &SecurityConfig) -> Self {
+    pub(crate) fn new(templates: Templates, security: &SecurityConfig, metrics: bool) -> Self {
         Self {
             templates,
             guard: Arc::new(Guard {
                 headers: security_headers(security.hsts_max_age),
                 security: security.clone(),
+                metrics,
             }),
         }
     }
@@ -157,6 +161,7 @@ where
         );
         request.extensions_mut().insert(client);
         let (span, started) = request_span(&request, &request_id, client);
+        let measured = self.guard.metrics.then(|| Measured::begin(&request));
         let (inner, panicked) = if let Some(refused) = self.refuse_host(&request) {
             (None, Some(refused))
         } else {
@@ -173,6 +178,7 @@ where
             panicked,
             span,
             started,
+            measured,
             request_id,
             api,
             templates: self.templates.clone(),
@@ -225,6 +231,8 @@ pin_project! {
         guard: Arc<Guard>,
         // Set only when the request log is on.
         started: Option<Instant>,
+        // Set only when metrics are on.
+        measured: Option<Measured>,
         request_id: HeaderValue,
         api: bool,
         templates: Templates,
@@ -276,11 +284,75 @@ where
             headers.entry(name.clone()).or_insert_with(|| value.clone());
         }
         headers.insert(X_REQUEST_ID, this.request_id.clone());
+        if let Some(measured) = this.measured.take() {
+            measured.finish(response.status());
+        }
         if let Some(started) = this.started {
             let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
             tracing::info!(status = response.status().as_u16(), latency_ms, "finished");
         }
         Poll::Ready(Ok(response))
+    }
+}
+
+/// A request being measured: its labels and clock, and its place in the in-flight gauge.
+#[derive(Debug)]
+pub(crate) struct Measured {
+    method: &'static str,
+    route: Option<MatchedPath>,
+    started: Instant,
+}
+
+impl Measured {
+    fn begin<B>(request: &Request<B>) -> Self {
+        metrics::gauge!("http_requests_in_flight").increment(1.0);
+        Self {
+            method: method_label(request.method()),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            started: Instant::now(),
+        }
+    }
+
+    fn finish(self, status: StatusCode) {
+        let labels = [
+            ("method", self.method.to_owned()),
+            // Requests no route matched share one label, so scanners cannot grow the series.
+            (
+                "route",
+                self.route
+                    .as_ref()
+                    .map_or("(no route)", MatchedPath::as_str)
+                    .to_owned(),
+            ),
+            ("status", status.as_str().to_owned()),
+        ];
+        metrics::counter!("http_requests_total", &labels).increment(1);
+        metrics::histogram!("http_request_duration_seconds", &labels)
+            .record(self.started.elapsed().as_secs_f64());
+        // `self` drops here: out of the in-flight gauge.
+    }
+}
+
+impl Drop for Measured {
+    /// Also when the request is dropped unanswered (the client left, a timeout above).
+    fn drop(&mut self) {
+        metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    }
+}
+
+/// The standard methods by name; anything else is `other` (a label per invented method would
+/// let clients grow the series without bound).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
     }
 }
 

@@ -18,6 +18,7 @@ mod finish;
 mod fixtures;
 pub mod forwarded;
 pub mod listing;
+pub mod metered;
 mod middleware;
 mod page;
 mod problem;

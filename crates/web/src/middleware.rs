@@ -136,7 +136,11 @@ where
         //    becomes a logged, generic 500; every response gets the id, the security headers and,
         //    for errors, its body (problem+json under /api, an HTML page elsewhere), which also
         //    dresses the bare statuses of the layers below; one `finished` log line.
-        .layer(FinishLayer::new(templates.clone(), &config.security))
+        .layer(FinishLayer::new(
+            templates.clone(),
+            &config.security,
+            config.metrics,
+        ))
         // 2. Compress what is worth compressing (tiny bodies are left alone).
         .layer(CompressionLayer::new())
         // 3. Bound the time a request may take (an upload: also the time between two chunks).

@@ -167,3 +167,70 @@ async fn a_bare_server_error_from_a_layer_is_logged_once() {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert_eq!(logs.matches("no logged cause").count(), 1, "{logs}");
 }
+
+/// The request metrics, with a recorder local to this test (the facade is global otherwise):
+/// a request counts in flight from the first poll until it is answered, or dropped unanswered
+/// (a client that left), and an answered one is counted by method, matched route and status.
+/// The futures are polled by hand, inside the recorder's scope (the runtime is there for the
+/// request deadline's timer).
+#[tokio::test]
+async fn request_metrics_count_answers_and_give_back_dropped_requests() {
+    use std::{future::Future, task::Context};
+
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let config = WebConfig {
+        metrics: true,
+        ..WebConfig::default()
+    };
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../templates");
+    let templates = Templates::load(&dir, false).unwrap();
+    let router = apply(
+        Router::new()
+            .route("/slow/{id}", get(std::future::pending::<&'static str>))
+            .route("/teapot/{id}", get(|| async { StatusCode::IM_A_TEAPOT })),
+        &config,
+        &templates,
+        Bodies::Buffered,
+    );
+    let in_flight = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("http_requests_in_flight "))
+            .map(|v| v.trim().to_owned())
+    };
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+
+    metrics::with_local_recorder(&recorder, || {
+        let request = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let mut slow = Box::pin(router.clone().oneshot(request("/slow/1")));
+        assert!(slow.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(in_flight(&handle.render()).as_deref(), Some("1"));
+        drop(slow);
+        assert_eq!(in_flight(&handle.render()).as_deref(), Some("0"));
+
+        for id in [1, 2] {
+            let mut teapot = Box::pin(router.clone().oneshot(request(&format!("/teapot/{id}"))));
+            let answered = teapot.as_mut().poll(&mut cx);
+            assert!(
+                matches!(answered, std::task::Poll::Ready(Ok(ref r)) if r.status() == StatusCode::IM_A_TEAPOT)
+            );
+        }
+    });
+
+    let text = handle.render();
+    assert_eq!(in_flight(&text).as_deref(), Some("0"), "{text}");
+    // One series for the route, whatever the ids; the dropped request has no status to count.
+    let counted: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .collect();
+    assert_eq!(counted.len(), 1, "{text}");
+    for label in ["method=\"GET\"", "route=\"/teapot/{id}\"", "status=\"418\""] {
+        assert!(counted[0].contains(label), "{label} in {text}");
+    }
+    assert!(counted[0].ends_with(" 2"), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds"),
+        "latency recorded: {text}"
+    );
+}

@@ -42,6 +42,7 @@ pub fn variables() -> Vec<&'static str> {
 const VARIABLES: &[&str] = &[
     "APP_ENV",
     "APP_ADDR",
+    "APP_METRICS_ADDR",
     "APP_SECRET_KEY",
     "DATABASE_URL",
     "APP_DB_MAX_CONNECTIONS",
@@ -148,6 +149,8 @@ impl FromStr for LogFormat {
 pub struct Config {
     pub env: Environment,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served (its own listener); `None`: no metrics are recorded.
+    pub metrics_addr: Option<SocketAddr>,
     /// Signs sessions and tokens. Never printed.
     pub secret_key: SecretString,
     pub migrate_on_start: bool,
@@ -263,6 +266,8 @@ impl Config {
                 defaults.password_hashers,
                 parse_positive,
             ),
+            // Set below, with APP_METRICS_ADDR.
+            metrics: false,
         };
 
         let mut db = DbConfig::new(
@@ -288,6 +293,12 @@ impl Config {
             ));
         }
 
+        let metrics_addr = r.parse("APP_METRICS_ADDR", None, |s| {
+            s.parse().map(Some).map_err(|_| {
+                format!("`{s}` is not an address like 127.0.0.1:9000 (metrics are off when unset)")
+            })
+        });
+        web.metrics = metrics_addr.is_some();
         let api = api::read(&mut r, api_client::UPSTREAMS);
         let jobs = JobsConfig::read(&mut r);
         web.uploads = realtime::read_uploads(&mut r, &jobs.data_dir);
@@ -298,6 +309,7 @@ impl Config {
                 s.parse()
                     .map_err(|_| format!("`{s}` is not an address like 127.0.0.1:3000"))
             }),
+            metrics_addr,
             secret_key: SecretString::from(secret_key),
             migrate_on_start: r.parse("APP_MIGRATE_ON_START", true, parse_bool),
             log_filter: r
@@ -338,6 +350,11 @@ impl Config {
         let mut rows: Vec<(&str, String)> = vec![
             ("APP_ENV", self.env.to_string()),
             ("APP_ADDR", self.addr.to_string()),
+            (
+                "APP_METRICS_ADDR",
+                self.metrics_addr
+                    .map_or_else(|| "(off)".to_owned(), |a| a.to_string()),
+            ),
             ("APP_SECRET_KEY", secret(&self.secret_key)),
             ("DATABASE_URL", self.db.redacted_url()),
             (

@@ -225,3 +225,13 @@ fn jobs_settings_have_defaults_and_bad_ones_are_named() {
     let smtp = Config::from_vars([("APP_MAILER", "smtp://mailpit:1025")]);
     smtp.unwrap();
 }
+
+#[test]
+fn the_metrics_address_turns_request_metrics_on() {
+    let problems = errors(&[("APP_METRICS_ADDR", "localhost:9000")]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("APP_METRICS_ADDR: `localhost:9000`"));
+    let config = Config::from_vars([("APP_METRICS_ADDR", "127.0.0.1:9000")]).unwrap();
+    assert!(config.web.metrics);
+    assert!(!Config::from_vars([]).unwrap().web.metrics);
+}

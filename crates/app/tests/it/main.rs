@@ -21,6 +21,7 @@ mod export; // [demo:export]
 mod faults;
 mod health;
 mod helpers;
+mod metrics;
 mod middleware;
 mod migrations;
 mod products_api; // [demo:products]

@@ -130,3 +130,46 @@ async fn the_page_shows_todos_and_per_id_errors() {
     let invalid = html(app.get("/todos?ids=x").await, StatusCode::OK).await;
     assert!(invalid.contains("is not a todo id"));
 }
+
+#[tokio::test]
+async fn upstream_calls_are_counted_by_status_with_the_breaker_state() {
+    use crate::metrics::{sample, scrape};
+
+    let upstream = upstream().await;
+    let app = spawn_app_with(&[
+        ("APP_TODOS_API_URL", &upstream.uri()),
+        ("APP_METRICS_ADDR", "127.0.0.1:0"),
+    ])
+    .await;
+    let before = |text: &str, status: &str| {
+        let labels = ["upstream=\"todos\"", status];
+        sample(text, "upstream_requests_total", &labels).unwrap_or(0.0)
+    };
+    let text = scrape(&app).await;
+    let (ok, missing) = (
+        before(&text, "status=\"200\""),
+        before(&text, "status=\"404\""),
+    );
+
+    let response = app.get("/api/todos/summary?ids=1,2,3").await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let text = scrape(&app).await;
+    assert!(before(&text, "status=\"200\"") >= ok + 2.0, "{text}");
+    assert!(before(&text, "status=\"404\"") >= missing + 1.0, "{text}");
+    assert!(
+        sample(
+            &text,
+            "upstream_call_duration_seconds_count",
+            &["upstream=\"todos\""]
+        )
+        .is_some(),
+        "{text}"
+    );
+    // The breaker's state is there (its value is shared with the other tests' apps, whose
+    // breakers may be open: the series is per upstream, the recorder per process).
+    assert!(
+        sample(&text, "upstream_circuit_state", &["upstream=\"todos\""]).is_some(),
+        "{text}"
+    );
+}

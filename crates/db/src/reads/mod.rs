@@ -87,6 +87,50 @@ impl Reads {
 }
 
 /// The SQLite file behind `url`, when `db` is SQLite on a file.
+/// How busy one connection pool is, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `write` (sea-orm's sqlx pool, which also serves reads without readers of their own) or
+    /// `read` (the PostgreSQL read pool, or the SQLite reader threads).
+    pub pool: &'static str,
+    /// Connections open (SQLite readers: threads).
+    pub size: usize,
+    /// Of those, not in use (unknown for SQLite readers).
+    pub idle: Option<usize>,
+    /// Callers waiting for a connection (unknown for sqlx's pool, which does not count them).
+    pub waiting: Option<usize>,
+}
+
+impl Reads {
+    /// Every pool this process holds, as it is now.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        let mut stats = Vec::with_capacity(2);
+        let (size, idle) = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size() as usize, pool.num_idle())
+            }
+            DbBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size() as usize, pool.num_idle())
+            }
+            _ => (0, 0),
+        };
+        stats.push(PoolStats {
+            pool: "write",
+            size,
+            idle: Some(idle),
+            waiting: None,
+        });
+        match &self.readers {
+            Readers::None => {}
+            Readers::Sqlite(readers) => stats.push(readers.stats()),
+            Readers::Postgres(readers) => stats.push(readers.stats()),
+        }
+        stats
+    }
+}
+
 fn sqlite_path(db: &DatabaseConnection, url: &str) -> Option<String> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return None;

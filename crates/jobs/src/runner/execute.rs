@@ -52,7 +52,8 @@ pub(crate) async fn execute<C: Clone + Send + Sync + 'static>(
 ) -> Outcome {
     let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
     async {
-        let Some(kind) = kinds.get(job.kind.as_str()) else {
+        // The registered name, a `&'static str`, labels the job's metrics.
+        let Some((&name, kind)) = kinds.get_key_value(job.kind.as_str()) else {
             // Another version of the app may know it: fail this attempt, do not kill the job.
             return Outcome::Failed(format!(
                 "this worker has no job type named `{}` registered",
@@ -65,6 +66,7 @@ pub(crate) async fn execute<C: Clone + Send + Sync + 'static>(
             attempt: job.attempts,
         };
         let run = AssertUnwindSafe((kind.handler)(job.payload.clone(), ctx)).catch_unwind();
+        let started = std::time::Instant::now();
         let outcome = match tokio::time::timeout(kind.timeout, run).await {
             Ok(Ok(Ok(()))) => Outcome::Succeeded,
             Ok(Ok(Err(HandlerError::Decode(err)))) => Outcome::Fatal(format!(
@@ -79,10 +81,24 @@ pub(crate) async fn execute<C: Clone + Send + Sync + 'static>(
             Err(_) => Outcome::Failed(format!("timed out after {:?}", kind.timeout)),
         };
         log(job, &outcome);
+        measure(name, &outcome, started.elapsed());
         outcome
     }
     .instrument(span)
     .await
+}
+
+/// `jobs_attempts_total` and `job_duration_seconds` by kind and outcome (`succeeded`, `failed`:
+/// to be retried or dead, `fatal`: dead at once).
+fn measure(kind: &'static str, outcome: &Outcome, took: std::time::Duration) {
+    let outcome = match outcome {
+        Outcome::Succeeded => "succeeded",
+        Outcome::Failed(_) => "failed",
+        Outcome::Fatal(_) => "fatal",
+    };
+    let labels = [("kind", kind), ("outcome", outcome)];
+    metrics::counter!("jobs_attempts_total", &labels).increment(1);
+    metrics::histogram!("job_duration_seconds", &labels).record(took.as_secs_f64());
 }
 
 fn log(job: &Claimed, outcome: &Outcome) {

@@ -172,6 +172,7 @@ async fn upgrade(
     // Once upgraded, hyper no longer tracks the connection: the shutdown's drain waits for it
     // through this token until the socket's loop ends.
     let held = state.shutdown().hold();
+    let open = crate::metered::Open::new("websocket_connections");
     Ok(ws
         .max_message_size(cap)
         .max_frame_size(cap)
@@ -183,6 +184,6 @@ async fn upgrade(
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             socket::run(socket, state, room, user).await;
-            drop(held);
+            drop((held, open));
         }))
 }

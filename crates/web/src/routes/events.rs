@@ -67,6 +67,8 @@ struct Follow {
     updates: Subscription,
     poll: tokio::time::Interval,
     last: Option<Snapshot>,
+    /// In `sse_connections` while the stream lives.
+    _open: crate::metered::Open,
 }
 
 async fn job_events(
@@ -87,6 +89,7 @@ async fn job_events(
         updates,
         poll,
         last: None,
+        _open: crate::metered::Open::new("sse_connections"),
     };
     let events = stream::unfold(Some((follow, Some(first))), |step| async move {
         let (mut follow, ready) = step?;

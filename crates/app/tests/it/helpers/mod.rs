@@ -44,6 +44,8 @@ pub struct TestApp {
     pub hub: db::Hub,
     /// `APP_DATA_DIR` (exports, uploads), unless the test set its own.
     pub data_dir: PathBuf,
+    /// Where `/metrics` is served, when the test set `APP_METRICS_ADDR`.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Sends the app its shutdown signal (as SIGTERM would); see [`TestApp::stop`].
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -73,6 +75,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         .await
         .expect("the test fixtures' table is created");
     let hub = application.hub().clone();
+    let metrics_addr = application.metrics_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(application.run_until_stopped(async move {
         // Only an explicit stop ends the app, not a dropped sender.
@@ -96,6 +99,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         db,
         hub,
         data_dir: config.jobs.data_dir.clone(),
+        metrics_addr,
         stop: Some(stop),
         running: Some(running),
         _data: data,

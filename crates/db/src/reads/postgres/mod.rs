@@ -36,6 +36,17 @@ pub(super) struct Readers {
 }
 
 impl Readers {
+    /// The read pool's connections, and the callers waiting for one.
+    pub(super) fn stats(&self) -> super::PoolStats {
+        let status = self.pool.status();
+        super::PoolStats {
+            pool: "read",
+            size: status.size,
+            idle: Some(status.available),
+            waiting: Some(status.waiting),
+        }
+    }
+
     /// The readers for `url`, or why they cannot serve it: an option tokio-postgres does not
     /// know (sqlx's own, `sslrootcert`), or an `sslmode` that verifies certificates, which is
     /// left to sqlx rather than done twice.

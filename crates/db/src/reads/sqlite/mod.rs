@@ -20,6 +20,7 @@ type Job = Box<dyn FnOnce(&rusqlite::Connection) + Send>;
 #[derive(Debug)]
 pub(super) struct Readers {
     queue: flume::Sender<Job>,
+    threads: usize,
 }
 
 /// Statements each reader keeps prepared.
@@ -40,7 +41,17 @@ impl Readers {
                 })
                 .map_err(|e| unavailable(format!("cannot start a SQLite reader: {e}")))?;
         }
-        Ok(Self { queue })
+        Ok(Self { queue, threads })
+    }
+
+    /// The reader threads, and the reads queued for one.
+    pub(super) fn stats(&self) -> super::PoolStats {
+        super::PoolStats {
+            pool: "read",
+            size: self.threads,
+            idle: None,
+            waiting: Some(self.queue.len()),
+        }
     }
 
     /// Every row `select` returns, read on one of the threads; `None` when a parameter is one
