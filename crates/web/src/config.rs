@@ -38,8 +38,12 @@ pub struct ServerConfig {
     pub max_header_bytes: usize,
     /// The most header fields a request may have (431 beyond).
     pub max_headers: usize,
-    /// After SIGTERM: how long open connections, event streams and WebSockets get to finish
-    /// before they are cut off.
+    /// After SIGTERM, first: `/ready` answers 503 while the server keeps accepting and serving
+    /// for this long, so a proxy's health checks take the replica out before it stops
+    /// listening (a rolling restart loses no request). 0 (the default): stop at once.
+    pub leave_delay: Duration,
+    /// After SIGTERM (and `leave_delay`): how long open connections, event streams and
+    /// WebSockets get to finish before they are cut off.
     pub drain_timeout: Duration,
 }
 
@@ -50,6 +54,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(60),
             max_header_bytes: 64 * 1024,
             max_headers: 100,
+            leave_delay: Duration::ZERO,
             drain_timeout: Duration::from_secs(30),
         }
     }

@@ -17,6 +17,8 @@ use tokio_util::{
 /// Cheap to clone; every clone sees the same shutdown.
 #[derive(Debug, Clone, Default)]
 pub struct Shutdown {
+    /// Set at SIGTERM, before `begun` when the server has a leave delay: `/ready` says 503.
+    leaving: CancellationToken,
     begun: CancellationToken,
     forced: CancellationToken,
     tasks: TaskTracker,
@@ -34,6 +36,15 @@ impl Shutdown {
 
     pub fn has_begun(&self) -> bool {
         self.begun.is_cancelled()
+    }
+
+    /// Whether this process is on its way out (its readiness check fails from then on).
+    pub fn is_leaving(&self) -> bool {
+        self.leaving.is_cancelled()
+    }
+
+    pub(crate) fn leave(&self) {
+        self.leaving.cancel();
     }
 
     /// Completes once the drain deadline has passed: the work that is still going is cut off.
@@ -61,6 +72,7 @@ impl Shutdown {
     }
 
     pub(crate) fn begin(&self) {
+        self.leave();
         self.begun.cancel();
     }
 

@@ -26,6 +26,10 @@ pub(super) fn read<F: Fn(&str) -> Option<(String, Source)>>(r: &mut Reader<'_, F
             })
         }),
         max_headers: r.parse("APP_MAX_HEADERS", d.max_headers, parse_positive),
+        leave_delay: r.parse("APP_SHUTDOWN_DELAY_SECS", d.leave_delay, |s| match s {
+            "0" => Ok(std::time::Duration::ZERO),
+            other => parse_secs(other),
+        }),
         drain_timeout: r.parse("APP_DRAIN_TIMEOUT_SECS", d.drain_timeout, parse_secs),
     }
 }
@@ -39,6 +43,7 @@ pub(super) fn describe(server: &ServerConfig) -> Vec<(&'static str, String)> {
         ("APP_IDLE_TIMEOUT_SECS", secs(server.idle_timeout)),
         ("APP_MAX_HEADER_BYTES", server.max_header_bytes.to_string()),
         ("APP_MAX_HEADERS", server.max_headers.to_string()),
+        ("APP_SHUTDOWN_DELAY_SECS", secs(server.leave_delay)),
         ("APP_DRAIN_TIMEOUT_SECS", secs(server.drain_timeout)),
     ]
 }

@@ -253,3 +253,35 @@ async fn sigterm_stops_app_serve_despite_a_stalled_client() {
     assert!(status.success(), "exit status {status:?}\n{log}");
     assert!(log.contains("drain deadline reached"), "{log}");
 }
+
+/// With a leave delay, SIGTERM first fails readiness while the server goes on accepting and
+/// serving (a proxy takes the replica out on its next checks); only after the delay does it stop
+/// listening and drain.
+#[tokio::test]
+async fn with_a_leave_delay_readiness_fails_first_while_requests_are_still_served() {
+    let mut app = spawn_app_with(&[("APP_SHUTDOWN_DELAY_SECS", "600")]).await;
+    assert_eq!(app.get("/ready").await.status(), StatusCode::OK);
+
+    app.signal_stop();
+
+    let ready = tokio::time::timeout(PATIENCE, async {
+        loop {
+            // A new connection each time: the listener is still open.
+            let response = reqwest::get(app.url("/ready")).await.unwrap();
+            if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+                break response.text().await.unwrap();
+            }
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    })
+    .await
+    .expect("/ready turned 503 after the signal");
+    assert!(ready.contains("stopping"), "{ready}");
+    assert_eq!(
+        reqwest::get(app.url("/health")).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let note = app.create_note("written while leaving").await;
+    assert!(note["id"].is_number(), "{note}");
+    assert_eq!(app.note_count().await, 1);
+}

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
-use db::DatabaseConnection;
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -22,9 +21,16 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// The app can do its work: the database answers within [`READY_TIMEOUT`].
-async fn ready(State(db): State<DatabaseConnection>) -> (StatusCode, Json<Value>) {
-    match tokio::time::timeout(READY_TIMEOUT, db::ping(&db)).await {
+/// The app can do its work: it is not on its way out (SIGTERM), and the database answers within
+/// [`READY_TIMEOUT`].
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    if state.shutdown().is_leaving() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "stopping" })),
+        );
+    }
+    match tokio::time::timeout(READY_TIMEOUT, db::ping(&state.db)).await {
         Ok(Ok(())) => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "database": "ok" })),

@@ -58,6 +58,20 @@ pub async fn serve(
         limits,
         shutdown.clone(),
     ));
+    // SIGTERM, then (with a leave delay) failing readiness while still serving, then the drain.
+    let leave_delay = config.leave_delay;
+    let leaving = shutdown.clone();
+    let signal = async move {
+        signal.await;
+        if !leave_delay.is_zero() {
+            leaving.leave();
+            tracing::info!(
+                delay_secs = leave_delay.as_secs_f64(),
+                "leaving: /ready answers 503; still serving until the proxy stops sending"
+            );
+            tokio::time::sleep(leave_delay).await;
+        }
+    };
     let mut signal = std::pin::pin!(signal);
     loop {
         let accepted = tokio::select! {

@@ -254,6 +254,13 @@ impl TestApp {
             .expect("the app's task did not panic")
     }
 
+    /// Sends the shutdown signal (as SIGTERM would) without waiting for the app to stop.
+    pub fn signal_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
