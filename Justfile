@@ -41,11 +41,22 @@ e2e-pg *args:
     sh scripts/e2e-setup.sh
     TEST_DATABASE_URL={{pg_url}} cargo test -p app --features e2e --test e2e -- "$@"
 
+# The production topology from processes: HAProxy on :3000 -> 2 app replicas, 2 workers, PostgreSQL (TEST_DATABASE_URL's server, database `stack`); Ctrl-C stops it
+stack:
+    cargo build -p app
+    sh scripts/stack.sh up
+
+# The stack's tests on PostgreSQL (installs HAProxy when missing): sessions, chat, SSE, jobs and files across replicas, a rolling restart under load
+stack-test *args:
+    sh scripts/stack.sh setup
+    TEST_DATABASE_URL={{pg_url}} cargo test -p app --features stack --test stack -- "$@"
+
 # Format check and clippy with warnings as errors (the browser tests too)
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p app --features e2e --tests -- -D warnings
+    cargo clippy -p app --features stack --tests -- -D warnings
 
 # Format the code
 fmt:

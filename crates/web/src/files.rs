@@ -16,15 +16,24 @@ use tower_http::services::ServeDir;
 
 use crate::{AppState, Error};
 
+/// Which folder answered, left in the response's extensions: a nested service has no matched
+/// route, so the request metrics label its requests `{prefix}/{*path}` from this.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServedFrom(pub(crate) &'static str);
+
 /// `dir` under `prefix`; a successful answer gets `cache_control`.
-pub(crate) fn folder(prefix: &str, dir: &Path, cache_control: HeaderValue) -> Router<AppState> {
+pub(crate) fn folder(
+    prefix: &'static str,
+    dir: &Path,
+    cache_control: HeaderValue,
+) -> Router<AppState> {
     let files = ServeDir::new(dir);
     let service = tower::service_fn(move |request: Request| {
         let mut files = files.clone();
         let cache_control = cache_control.clone();
         async move {
             let path = request.uri().path().to_owned();
-            let response = match files.try_call(request).await {
+            let mut response = match files.try_call(request).await {
                 Ok(response) => {
                     let mut response = response.map(Body::new);
                     if response.status().is_success() {
@@ -39,6 +48,7 @@ pub(crate) fn folder(prefix: &str, dir: &Path, cache_control: HeaderValue) -> Ro
                 }
                 Err(err) => Error::internal(err).into_response(),
             };
+            response.extensions_mut().insert(ServedFrom(prefix));
             Ok::<_, Infallible>(response)
         }
     });

@@ -285,7 +285,8 @@ where
         }
         headers.insert(X_REQUEST_ID, this.request_id.clone());
         if let Some(measured) = this.measured.take() {
-            measured.finish(response.status());
+            let folder = response.extensions().get::<crate::files::ServedFrom>();
+            measured.finish(response.status(), folder.map(|f| f.0));
         }
         if let Some(started) = this.started {
             let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
@@ -313,17 +314,17 @@ impl Measured {
         }
     }
 
-    fn finish(self, status: StatusCode) {
+    /// `folder`: the prefix of the folder of files that answered, if one did.
+    fn finish(self, status: StatusCode, folder: Option<&'static str>) {
+        let route = match (&self.route, folder) {
+            (Some(route), _) => route.as_str().to_owned(),
+            (None, Some(prefix)) => format!("{prefix}/{{*path}}"),
+            // Requests no route matched share one label, so scanners cannot grow the series.
+            (None, None) => "(no route)".to_owned(),
+        };
         let labels = [
             ("method", self.method.to_owned()),
-            // Requests no route matched share one label, so scanners cannot grow the series.
-            (
-                "route",
-                self.route
-                    .as_ref()
-                    .map_or("(no route)", MatchedPath::as_str)
-                    .to_owned(),
-            ),
+            ("route", route),
             ("status", status.as_str().to_owned()),
         ];
         metrics::counter!("http_requests_total", &labels).increment(1);

@@ -24,6 +24,8 @@ mod process;
 
 pub use database::TestDatabase;
 pub use process::serve_process;
+#[allow(unused_imports, reason = "the stack tests (tests/stack) use them")]
+pub use process::{ServeProcess, free_port, serve_process_at};
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "admin password 123";

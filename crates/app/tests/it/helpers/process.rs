@@ -20,12 +20,20 @@ pub struct ServeProcess {
 
 /// Starts `app serve` on a free port against `database_url` and waits until it listens.
 pub fn serve_process(database_url: &str, extra: &[(&str, &str)]) -> ServeProcess {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    serve_process_at(&format!("127.0.0.1:{}", free_port()), database_url, extra)
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+        .port()
+}
+
+/// Starts `app serve` on `addr` (a replica coming back on its port) and waits until it listens.
+pub fn serve_process_at(addr: &str, database_url: &str, extra: &[(&str, &str)]) -> ServeProcess {
     let dir = tempfile::tempdir().unwrap();
     let templates = super::workspace_path("templates");
     let statics = super::workspace_path("static");
@@ -35,7 +43,7 @@ pub fn serve_process(database_url: &str, extra: &[(&str, &str)]) -> ServeProcess
         .env_clear()
         .envs([
             ("APP_ENV", "test"),
-            ("APP_ADDR", addr.as_str()),
+            ("APP_ADDR", addr),
             ("DATABASE_URL", database_url),
             ("APP_TEMPLATES_DIR", templates.to_str().unwrap()),
             ("APP_STATIC_DIR", statics.to_str().unwrap()),
@@ -73,6 +81,12 @@ pub fn serve_process(database_url: &str, extra: &[(&str, &str)]) -> ServeProcess
 }
 
 impl ServeProcess {
+    /// The process id (to kill it when a test fails halfway).
+    #[allow(dead_code, reason = "the stack tests use it")]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let sent = Command::new("kill")

@@ -1,0 +1,67 @@
+//! The images demo: a file uploaded through one replica is served by both.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    fresh_connections,
+    helpers::{self, create_token},
+    topology::Stack,
+};
+
+/// An image uploaded through one replica is served by both.
+pub async fn seen_through_both_replicas(stack: &Stack, admin: i64) {
+    let token = create_token(&stack.db, admin, "images").await;
+    let token = token.as_str();
+    let client = fresh_connections();
+    let product: Value = client
+        .post(format!("{}/api/products", stack.proxy))
+        .bearer_auth(token)
+        .json(&json!({ "name": "Stack teapot", "price_cents": 1200 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let part = reqwest::multipart::Part::bytes(helpers::png(64, 32))
+        .file_name("teapot.png")
+        .mime_str("image/png")
+        .unwrap();
+    let uploaded = client
+        .post(format!(
+            "{}/api/products/{}/image",
+            stack.proxy, product["id"]
+        ))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("image", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let image: Value = uploaded.json().await.unwrap();
+    let path = image["url"].as_str().unwrap().to_owned();
+    let served_by = |text: &str| {
+        text.lines()
+            .filter(|l| {
+                l.starts_with("http_requests_total{") && l.contains("route=\"/uploads/{*path}\"")
+            })
+            .filter(|l| l.contains("status=\"200\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    for _ in 0..6 {
+        let served = client
+            .get(format!("{}{path}", stack.proxy))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(served.status(), StatusCode::OK);
+        assert_eq!(served.bytes().await.unwrap(), helpers::png(64, 32));
+    }
+    for n in 0..2 {
+        let text = stack.metrics(n).await;
+        let count = served_by(&text);
+        assert!(count >= 1.0, "replica {n} served the image: {text}");
+    }
+}
