@@ -46,10 +46,14 @@ stack:
     cargo build -p app
     sh scripts/stack.sh up
 
-# The stack's tests on PostgreSQL (installs HAProxy when missing): sessions, chat, SSE, jobs and files across replicas, a rolling restart under load
+# The stack's tests on PostgreSQL with files in S3 (installs HAProxy and moto when missing): sessions, chat, SSE, jobs and files across replicas, a rolling restart under load
 stack-test *args:
     sh scripts/stack.sh setup
-    TEST_DATABASE_URL={{pg_url}} cargo test -p app --features stack --test stack -- "$@"
+    MOTO_SERVER="$(sh scripts/s3-setup.sh)" TEST_DATABASE_URL={{pg_url}} cargo test -p app --features stack --test stack -- "$@"
+
+# The S3 storage backend against a real S3 server (moto, installed under target/ when missing)
+s3-test *args:
+    MOTO_SERVER="$(sh scripts/s3-setup.sh)" cargo test -p storage --features s3-tests --test s3 -- "$@"
 
 # Format check and clippy with warnings as errors (the browser tests too)
 lint:

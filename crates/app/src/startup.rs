@@ -48,6 +48,7 @@ impl Application {
         let offload = offload::Offload::per_core();
         let hub = db::Hub::new(db.clone(), crate::HUB_CAPACITY);
         let queue = Queue::new(db.clone(), hub.clone());
+        let storage = worker::open_storage(config)?;
         let services = worker::services(
             config,
             &db,
@@ -55,6 +56,7 @@ impl Application {
             api.clone(),
             offload.clone(),
             hub.clone(),
+            storage.clone(),
         )?;
         let worker = if config.jobs.in_process {
             Some(worker::runner(config, queue.clone(), services)?)
@@ -77,7 +79,7 @@ impl Application {
             passwords: offload::Offload::dedicated("password-hash", config.web.password_hashers)
                 .context("starting the password-hashing threads")?,
             jobs: queue.clone(),
-            exports_dir: config.jobs.exports_dir(), // [demo:export]
+            storage,
             hub: hub.clone(),
             config: config.web.clone(),
         });

@@ -15,6 +15,7 @@ pub fn services(
     api: ApiClients,
     offload: offload::Offload,
     hub: db::Hub,
+    storage: storage::Storage,
 ) -> anyhow::Result<Services> {
     let mailer =
         Mailer::new(&config.jobs.mailer, &config.jobs.mail_from).context("building the mailer")?;
@@ -24,13 +25,24 @@ pub fn services(
         mailer,
         api,
         offload,
-        exports_dir: config.jobs.exports_dir(), // [demo:export]
+        storage,
+        scratch_dir: config.jobs.scratch_dir(),
         export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH, // [demo:export]
         notify_email: config.jobs.notify_email.clone(),
         hub,
-        uploads_dir: config.web.uploads.dir.clone(),
         image_max_pixels: config.web.uploads.max_pixels,
     })
+}
+
+/// The store for uploads and exports (`APP_STORAGE`).
+pub fn open_storage(config: &Config) -> anyhow::Result<storage::Storage> {
+    let storage = storage::Storage::open(&config.storage).context("opening the file storage")?;
+    tracing::info!(
+        storage = storage.kind(),
+        "files are kept in the {} store",
+        storage.kind()
+    );
+    Ok(storage)
 }
 
 /// A worker that knows every job type of the app and its schedules.
@@ -51,7 +63,16 @@ pub async fn run_standalone(
     let hub = db::Hub::new(db.clone(), crate::HUB_CAPACITY);
     let queue = Queue::new(db.clone(), hub.clone());
     let api = ApiClients::new(&config.api).context("building the HTTP client")?;
-    let services = services(config, &db, &queue, api, offload::Offload::per_core(), hub)?;
+    let storage = open_storage(config)?;
+    let services = services(
+        config,
+        &db,
+        &queue,
+        api,
+        offload::Offload::per_core(),
+        hub,
+        storage,
+    )?;
     let metrics = match config.metrics_addr {
         Some(addr) => {
             let reads = db::Reads::open(&db, &config.db).context("opening the read pool")?;

@@ -16,9 +16,11 @@ pub struct Services {
     pub mailer: Mailer,
     pub api: ApiClients,
     pub offload: Offload,
+    /// Where files are kept (uploads, exports): a local folder or an S3 bucket (`APP_STORAGE`).
+    pub storage: storage::Storage,
+    /// A local folder for files being written before they go to `storage` (`APP_DATA_DIR/tmp`).
+    pub scratch_dir: PathBuf,
     // [demo:export begin]
-    /// Where exports are written (`APP_DATA_DIR/exports`).
-    pub exports_dir: PathBuf,
     /// Rows an export writes between two progress reports.
     pub export_batch: u64,
     // [demo:export end]
@@ -26,8 +28,6 @@ pub struct Services {
     pub notify_email: String,
     /// Publish/subscribe across replicas (job progress).
     pub hub: db::Hub,
-    /// Where uploaded images and their thumbnails are (`APP_DATA_DIR/uploads`).
-    pub uploads_dir: PathBuf,
     /// The most pixels an image may have to be decoded (`APP_UPLOAD_MAX_PIXELS`).
     pub image_max_pixels: u64,
 }

@@ -60,12 +60,11 @@ impl Default for ServerConfig {
     }
 }
 
-/// File uploads (images, checked by their content), streamed to disk.
+/// File uploads (images, checked by their content), streamed to a local file as they arrive,
+/// then kept in the store (`storage`, under `uploads/`, served at `/uploads/{name}`).
 #[derive(Debug, Clone)]
 pub struct UploadConfig {
-    /// Where stored images and thumbnails are (served at `/uploads`).
-    pub dir: PathBuf,
-    /// Where uploads are written while they arrive (never served).
+    /// Where uploads are written while they arrive (local, never served).
     pub partial_dir: PathBuf,
     /// The largest image accepted, in bytes; larger gets a 413 and nothing is kept.
     pub max_bytes: u64,
@@ -77,10 +76,9 @@ pub struct UploadConfig {
 }
 
 impl UploadConfig {
-    /// Uploads under `data_dir`: `uploads/` and `uploads-partial/`.
+    /// Uploads arrive under `data_dir/uploads-partial/`.
     pub fn under(data_dir: &std::path::Path) -> Self {
         Self {
-            dir: data_dir.join("uploads"),
             partial_dir: data_dir.join("uploads-partial"),
             max_bytes: 10 * 1024 * 1024,
             max_pixels: 40_000_000,

@@ -214,6 +214,17 @@ impl From<jobs::Error> for Error {
     }
 }
 
+impl From<storage::Error> for Error {
+    fn from(err: storage::Error) -> Self {
+        match err {
+            // The key is ours (a generated name), not worth showing: say what is missing.
+            storage::Error::NotFound(_) => Self::NotFound("That file is not stored here.".into()),
+            storage::Error::Unavailable(_) => Self::Unavailable(err.into()),
+            storage::Error::Other(_) => Self::Internal(err.into()),
+        }
+    }
+}
+
 impl From<tera::Error> for Error {
     fn from(err: tera::Error) -> Self {
         Self::Internal(err.into())

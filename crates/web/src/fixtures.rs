@@ -30,7 +30,7 @@ pub(crate) fn uploads() -> Router<AppState> {
 }
 
 /// Receives an image for note `id`, if the actor may change the note (404 or 403 before the
-/// file is read). Nothing records it: the file stays in the uploads folder.
+/// file is read). Nothing records it: the file stays in the store's uploads.
 async fn receive(
     state: &AppState,
     actor: db::Actor,
@@ -38,7 +38,7 @@ async fn receive(
     form: StreamedForm,
 ) -> Result<StoredImage> {
     fixtures::get_for_change(&state.db, actor, id).await?;
-    upload::receive(form, &state.config.uploads, &state.offload).await
+    upload::receive(form, &state.config.uploads, &state.offload, &state.storage).await
 }
 
 /// `201` with the stored file's name, type and size.

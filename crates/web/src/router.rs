@@ -37,7 +37,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::todos::public_router()) // [demo:todos]
         .merge(static_files(&state))
-        .merge(uploads(&state))
+        .merge(uploads())
         .fallback(not_found);
     // The only routes that stream a multipart body: declared here, not by what a client sends.
     let uploads = Router::new();
@@ -67,11 +67,12 @@ fn static_files(state: &AppState) -> Router<AppState> {
     files::folder("/static", &state.config.static_dir, value)
 }
 
-/// `/uploads`: uploaded files (and what jobs make of them, such as thumbnails). Their names are generated and never reused, so
-/// browsers and proxies may keep them for a year without asking again.
-fn uploads(state: &AppState) -> Router<AppState> {
+/// `/uploads/{name}`: uploaded files (and what jobs make of them, such as thumbnails), from the
+/// store. Their names are generated and never reused, so browsers and proxies may keep them for
+/// a year without asking again.
+fn uploads() -> Router<AppState> {
     let forever = HeaderValue::from_static("public, max-age=31536000, immutable");
-    files::folder("/uploads", &state.config.uploads.dir, forever)
+    files::stored("/uploads", storage::UPLOADS, forever)
 }
 
 fn cache_control(max_age: Duration) -> HeaderValue {

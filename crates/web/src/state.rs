@@ -44,10 +44,8 @@ pub struct Parts {
     pub passwords: offload::Offload,
     /// The job queue: handlers enqueue, in their own transaction when they have one.
     pub jobs: jobs::Queue,
-    // [demo:export begin]
-    /// Where export jobs write their files.
-    pub exports_dir: std::path::PathBuf,
-    // [demo:export end]
+    /// Where files are kept (uploads, exports): a local folder or an S3 bucket.
+    pub storage: storage::Storage,
     /// Publish/subscribe across replicas (job progress, wake-ups of workers, live features).
     pub hub: db::Hub,
     pub config: WebConfig,

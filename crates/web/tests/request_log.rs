@@ -55,7 +55,10 @@ async fn every_log_line_of_a_request_carries_its_id_and_route() {
         offload: offload::Offload::new(1),
         passwords: offload::Offload::new(1),
         jobs: jobs::Queue::new(db.clone(), db::Hub::new(db.clone(), 16)),
-        exports_dir: PathBuf::from("data/exports"), // [demo:export]
+        storage: storage::Storage::open(&storage::StorageConfig::Local {
+            root: std::env::temp_dir().join("request-log-test"),
+        })
+        .unwrap(),
         hub: db::Hub::new(db.clone(), 16),
         config: WebConfig::default(),
     });

@@ -23,12 +23,10 @@ pub struct JobsConfig {
 }
 
 impl JobsConfig {
-    // [demo:export begin]
-    /// Where the export demo writes its files.
-    pub fn exports_dir(&self) -> PathBuf {
-        self.data_dir.join("exports")
+    /// Where files are written before they go to the store (`APP_DATA_DIR/tmp`).
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp")
     }
-    // [demo:export end]
 
     pub(super) fn read<F: Fn(&str) -> Option<(String, Source)>>(r: &mut Reader<'_, F>) -> Self {
         let defaults = WorkerConfig::default();

@@ -13,6 +13,7 @@ mod parse;
 mod realtime;
 mod security;
 mod server;
+mod storage;
 
 pub use jobs::JobsConfig;
 pub use security::deploy_problems;
@@ -72,6 +73,13 @@ const VARIABLES: &[&str] = &[
     "APP_MAIL_FROM",
     "APP_NOTIFY_EMAIL",
     "APP_DATA_DIR",
+    "APP_STORAGE",
+    "APP_S3_BUCKET",
+    "APP_S3_REGION",
+    "APP_S3_ENDPOINT",
+    "APP_S3_ACCESS_KEY_ID",
+    "APP_S3_SECRET_ACCESS_KEY",
+    "APP_S3_SIGNED_URL_SECS",
     "APP_ALLOWED_HOSTS",
     "APP_TRUSTED_ORIGINS",
     "APP_TRUSTED_PROXIES",
@@ -161,6 +169,8 @@ pub struct Config {
     pub web: WebConfig,
     pub api: ApiClientConfig,
     pub jobs: JobsConfig,
+    /// Where uploads and exports are kept (`APP_STORAGE`): under `APP_DATA_DIR`, or S3.
+    pub storage: ::storage::StorageConfig,
     /// Where each variable's value came from, for `app check`.
     sources: HashMap<&'static str, Source>,
 }
@@ -303,6 +313,7 @@ impl Config {
         let api = api::read(&mut r, api_client::UPSTREAMS);
         let jobs = JobsConfig::read(&mut r);
         web.uploads = realtime::read_uploads(&mut r, &jobs.data_dir);
+        let storage = storage::read(&mut r, &jobs.data_dir);
 
         let config = Config {
             env,
@@ -329,6 +340,7 @@ impl Config {
             web,
             api,
             jobs,
+            storage,
             sources: std::mem::take(&mut r.sources),
         };
         (config, r.errors)
@@ -390,6 +402,7 @@ impl Config {
         rows.extend(self.jobs.describe());
         rows.extend(chat::describe(&self.web.chat)); // [demo:chat]
         rows.extend(realtime::describe(&self.web.uploads));
+        rows.extend(storage::describe(&self.storage));
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (key, value) in rows {

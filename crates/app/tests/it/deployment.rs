@@ -43,7 +43,11 @@ fn documented_variables() -> BTreeSet<String> {
         .map(|l| l.trim_start_matches('#').trim())
         .filter_map(|l| l.split_once('='))
         .map(|(k, _)| k.trim().to_owned())
-        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .filter(|k| {
+            !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
         .collect()
 }
 

@@ -1,4 +1,4 @@
-//! The images demo: a file uploaded through one replica is served by both.
+//! The images demo: a file uploaded through one replica is kept in the bucket and served by both.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -41,10 +41,14 @@ pub async fn seen_through_both_replicas(stack: &Stack, admin: i64) {
     assert_eq!(uploaded.status(), StatusCode::CREATED);
     let image: Value = uploaded.json().await.unwrap();
     let path = image["url"].as_str().unwrap().to_owned();
+    // Kept in the bucket, which is all the replicas share.
+    let bucket = storage::Storage::open(&stack.s3.config(&stack.bucket, None)).unwrap();
+    let key = path.trim_start_matches('/');
+    assert!(bucket.exists(key).await.unwrap(), "{key} is in the bucket");
     let served_by = |text: &str| {
         text.lines()
             .filter(|l| {
-                l.starts_with("http_requests_total{") && l.contains("route=\"/uploads/{*path}\"")
+                l.starts_with("http_requests_total{") && l.contains("route=\"/uploads/{name}\"")
             })
             .filter(|l| l.contains("status=\"200\""))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())

@@ -1,6 +1,8 @@
 //! The topology: HAProxy with the shipped config (through `scripts/stack.sh haproxy-config`),
-//! two `app serve` replicas with jobs off, two `app worker`s, one PostgreSQL database and an
-//! SMTP sink the test holds. Every process is the real binary; the test talks to the proxy.
+//! two `app serve` replicas with jobs off, two `app worker`s, one PostgreSQL database, files in
+//! an S3 bucket (moto) and an SMTP sink the test holds. Every process is the real binary, with a
+//! data folder of its own (nothing is shared but the database and the bucket); the test talks
+//! to the proxy.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -32,6 +34,9 @@ pub struct Replica {
 pub struct Stack {
     /// `http://127.0.0.1:PORT`, the proxy: the only address the tests drive.
     pub proxy: String,
+    /// The bucket's server and name.
+    pub s3: storage::moto::Moto,
+    pub bucket: String,
     pub db: DatabaseConnection,
     pub replicas: Vec<Replica>,
     pub mail: Sink,
@@ -56,8 +61,12 @@ impl Stack {
         Migrator::up(&db, None).await.unwrap();
         let mail = Sink::start().await;
         let data = tempfile::tempdir().unwrap();
+        let s3 = storage::moto::Moto::start().await;
+        let bucket = s3.bucket().await;
         let mut stack = Self {
             proxy: String::new(),
+            s3,
+            bucket,
             db,
             replicas: Vec::new(),
             mail,
@@ -88,18 +97,25 @@ impl Stack {
         stack
     }
 
-    /// The environment every process of the stack shares.
-    fn shared_env(&self) -> Vec<(&'static str, String)> {
+    /// The environment of one process of the stack, `name`: its own data folder, and what they
+    /// all share (the database, the bucket, the mail server).
+    fn env(&self, name: &str) -> Vec<(&'static str, String)> {
+        let data = self.data.path().join(name);
         vec![
             ("APP_MIGRATE_ON_START", "false".into()),
-            ("APP_DATA_DIR", self.data.path().display().to_string()),
+            ("APP_DATA_DIR", data.display().to_string()),
+            ("APP_STORAGE", "s3".into()),
+            ("APP_S3_BUCKET", self.bucket.clone()),
+            ("APP_S3_ENDPOINT", self.s3.endpoint()),
+            ("APP_S3_ACCESS_KEY_ID", "test-key".into()),
+            ("APP_S3_SECRET_ACCESS_KEY", "test-secret".into()),
             ("APP_MAILER", format!("smtp://{}", self.mail.addr)),
             ("RUST_LOG", "warn".into()),
         ]
     }
 
     fn serve(&self, replica: &Replica) -> ServeProcess {
-        let mut env = self.shared_env();
+        let mut env = self.env(&format!("app-{}", replica.addr.replace([':', '.'], "-")));
         env.extend([
             ("APP_JOBS_IN_PROCESS", "false".into()),
             ("APP_TRUSTED_PROXIES", "127.0.0.1".into()),
@@ -113,7 +129,7 @@ impl Stack {
     }
 
     fn worker(&self, n: usize) -> Child {
-        let env = self.shared_env();
+        let env = self.env(&format!("worker-{n}"));
         Command::new(env!("CARGO_BIN_EXE_app"))
             .arg("worker")
             .current_dir(self.data.path())

@@ -8,7 +8,7 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub product_id: i64,
-    /// The stored file's generated name under the uploads folder (never the client's name).
+    /// The stored file's generated name in the store's `uploads/` (never the client's name).
     pub file: String,
     pub content_type: String,
     pub bytes: i64,

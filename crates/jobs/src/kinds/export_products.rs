@@ -1,9 +1,10 @@
 //! Export every product as CSV, in batches of `export_batch` rows: each batch is read by id
 //! range, turned into CSV on the blocking pool (through the offload bridge) and appended to the
 //! file, then the job reports its progress (the job page's live bar). Memory stays one batch
-//! whatever the table's size. The file is named after the job, so its page offers the download.
+//! whatever the table's size. The file is named after the job, so its page offers the download;
+//! it is written to a local scratch file, then put in the store (a local folder or S3).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use db::products::Product;
 use tokio::io::AsyncWriteExt;
@@ -21,10 +22,13 @@ pub(super) fn register(runner: Runner<Services>) -> crate::Result<Runner<Service
         .schedule(PurgeExports::NAME, "23 3 * * *", &purge)
 }
 
-/// Where the export of job `id` is (or will be) written.
-pub fn export_path(exports_dir: &Path, id: i64) -> PathBuf {
-    exports_dir.join(format!("products-{id}.csv"))
+/// The key the export of job `id` is (or will be) stored under.
+pub fn export_key(id: i64) -> String {
+    format!("{EXPORTS}/products-{id}.csv")
 }
+
+/// The folder of the store the exports are kept in (`purge_exports` empties it of old ones).
+pub const EXPORTS: &str = "exports";
 
 /// Rows per batch (and per progress report) unless the worker's services say otherwise.
 pub const DEFAULT_EXPORT_BATCH: u64 = 500;
@@ -38,12 +42,14 @@ impl Job for ExportProducts {
     async fn run(&self, ctx: JobContext<Services>) -> Result<(), BoxError> {
         let app = &ctx.app;
         let total = i64::try_from(db::products::count(&app.db).await?).unwrap_or(i64::MAX);
-        let dir = &app.exports_dir;
-        tokio::fs::create_dir_all(dir).await?;
-        // Write then rename: a download never sees half a file, a rerun replaces it whole.
-        let path = export_path(dir, ctx.id);
-        let partial = path.with_extension("csv.partial");
-        let mut file = tokio::fs::File::create(&partial).await?;
+        // Written to a local file first, then stored whole: a download never sees half a file,
+        // a rerun replaces it whole, and S3 gets it in parts of bounded size.
+        tokio::fs::create_dir_all(&app.scratch_dir).await?;
+        let partial = Scratch(
+            app.scratch_dir
+                .join(format!("export-{}.csv.partial", ctx.id)),
+        );
+        let mut file = tokio::fs::File::create(&partial.0).await?;
         let (mut done, mut after, mut header) = (0_i64, 0_i64, true);
         crate::progress::report(&app.db, &app.hub, ctx.id, 0, total).await?;
         loop {
@@ -66,9 +72,26 @@ impl Job for ExportProducts {
         }
         file.sync_all().await?;
         drop(file);
-        tokio::fs::rename(&partial, &path).await?;
-        tracing::info!(count = done, path = %path.display(), "products exported");
+        let key = export_key(ctx.id);
+        app.storage.put_file(&key, &partial.0).await?;
+        tracing::info!(
+            count = done,
+            key,
+            storage = app.storage.kind(),
+            "products exported"
+        );
         Ok(())
+    }
+}
+
+/// A scratch file, removed when dropped: after it is stored, or when the job fails or is cut
+/// off halfway.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Gone already when the local store moved it into place.
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

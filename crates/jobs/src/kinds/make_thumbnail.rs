@@ -1,5 +1,6 @@
-//! A product image's thumbnail: decoded and scaled with the `image` crate on the blocking pool
-//! (through the offload bridge), written next to the image, recorded on the product's image row.
+//! A product image's thumbnail: read from the store, decoded and scaled with the `image` crate
+//! on the blocking pool (through the offload bridge), stored next to the image, recorded on the
+//! product's image row.
 //!
 //! The decode is bounded by the pixel budget uploads are held to (`Services::image_max_pixels`,
 //! checked at upload from the image's header): the declared size is checked again here, and the
@@ -7,9 +8,12 @@
 //! size is refused rather than decoded. An image replaced or deleted before its thumbnail is made
 //! needs none: the job finishes quietly.
 
-use std::path::Path;
+use std::io::Cursor;
 
+use bytes::Bytes;
 use image::{DynamicImage, ImageError, ImageReader, Limits, codecs::jpeg::JpegEncoder};
+
+use storage::upload_key;
 
 use crate::{BoxError, Job, JobContext, Services};
 
@@ -17,6 +21,8 @@ use crate::{BoxError, Job, JobContext, Services};
 pub const THUMBNAIL_SIZE: u32 = 320;
 /// Bytes one decoded pixel takes (RGBA, 8 bits a channel): what the memory limit allows.
 const BYTES_PER_PIXEL: u64 = 4;
+/// The largest stored image read back (uploads are capped lower, `APP_UPLOAD_MAX_BYTES`).
+const MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MakeThumbnail {
@@ -51,21 +57,25 @@ impl Job for MakeThumbnail {
             );
             return Ok(());
         }
-        let source = app.uploads_dir.join(plain_name(&self.file)?);
+        let source = upload_key(plain_name(&self.file)?);
         let name = thumbnail_name(&self.file);
-        let target = app.uploads_dir.join(&name);
-        let (from, made, max_pixels) = (source.clone(), target.clone(), app.image_max_pixels);
-        let written = app
-            .offload
-            .run("make_thumbnail", move || {
-                write_thumbnail(&from, &made, max_pixels)
-            })
-            .await?;
+        let target = upload_key(&name);
+        let made = match app.storage.get_bytes(&source, MAX_SOURCE_BYTES).await {
+            Ok(bytes) => {
+                let max_pixels = app.image_max_pixels;
+                app.offload
+                    .run("make_thumbnail", move || thumbnail(&bytes, max_pixels))
+                    .await?
+            }
+            Err(err) => Err(err.into()),
+        };
+        let written = match made {
+            Ok(jpeg) => app.storage.put(&target, jpeg).await.map_err(BoxError::from),
+            Err(err) => Err(err),
+        };
         if let Err(err) = written {
             // Replaced while it was being decoded: the file went with the old image.
-            if !tokio::fs::try_exists(&source).await.unwrap_or(true)
-                && !self.is_current(app).await?
-            {
+            if !app.storage.exists(&source).await.unwrap_or(true) && !self.is_current(app).await? {
                 tracing::info!(
                     product = self.product_id,
                     "image changed while its thumbnail was made; nothing to do"
@@ -76,7 +86,7 @@ impl Job for MakeThumbnail {
         }
         if !db::product_images::set_thumbnail(&app.db, self.product_id, &self.file, &name).await? {
             // The image was replaced or the product deleted while this ran.
-            tokio::fs::remove_file(&target).await.ok();
+            app.storage.delete(&target).await.ok();
             tracing::info!(
                 product = self.product_id,
                 "image changed; thumbnail dropped"
@@ -125,8 +135,9 @@ fn undecodable(err: ImageError) -> BoxError {
     }
 }
 
-fn write_thumbnail(source: &Path, target: &Path, max_pixels: u64) -> Result<(), BoxError> {
-    let (width, height) = ImageReader::open(source)?
+/// The JPEG thumbnail of the image in `source`.
+fn thumbnail(source: &[u8], max_pixels: u64) -> Result<Bytes, BoxError> {
+    let (width, height) = ImageReader::new(Cursor::new(source))
         .with_guessed_format()?
         .into_dimensions()
         .map_err(undecodable)?;
@@ -137,17 +148,14 @@ fn write_thumbnail(source: &Path, target: &Path, max_pixels: u64) -> Result<(), 
     }
     let mut limits = Limits::default();
     limits.max_alloc = Some(max_pixels.saturating_mul(BYTES_PER_PIXEL));
-    let mut reader = ImageReader::open(source)?.with_guessed_format()?;
+    let mut reader = ImageReader::new(Cursor::new(source)).with_guessed_format()?;
     reader.limits(limits);
     let image = reader.decode().map_err(undecodable)?;
     let thumbnail =
         DynamicImage::ImageRgb8(image.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE).to_rgb8());
     let mut jpeg = Vec::new();
     thumbnail.write_with_encoder(JpegEncoder::new_with_quality(&mut jpeg, 80))?;
-    let partial = target.with_extension("jpg.partial");
-    std::fs::write(&partial, jpeg)?;
-    std::fs::rename(&partial, target)?;
-    Ok(())
+    Ok(Bytes::from(jpeg))
 }
 
 #[cfg(test)]
@@ -163,34 +171,30 @@ mod tests {
         }
     }
 
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut png = Vec::new();
+        image::RgbImage::from_pixel(width, height, image::Rgb([200, 30, 30]))
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        png
+    }
+
     #[test]
     fn a_large_image_becomes_a_bounded_jpeg_and_junk_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let source = dir.path().join("big.png");
-        image::RgbImage::from_pixel(1200, 600, image::Rgb([200, 30, 30]))
-            .save(&source)
-            .unwrap();
-        let target = dir.path().join("big-thumb.jpg");
-        write_thumbnail(&source, &target, 1_000_000).unwrap();
-        let thumb = image::open(&target).unwrap();
+        let jpeg = thumbnail(&png(1200, 600), 1_000_000).unwrap();
+        let thumb = image::load_from_memory(&jpeg).unwrap();
         assert_eq!((thumb.width(), thumb.height()), (320, 160));
 
-        let junk = dir.path().join("junk.png");
-        std::fs::write(&junk, b"\x89PNG\r\n\x1a\nnot really").unwrap();
-        assert!(write_thumbnail(&junk, &dir.path().join("junk-thumb.jpg"), 1_000_000).is_err());
+        assert!(thumbnail(b"\x89PNG\r\n\x1a\nnot really", 1_000_000).is_err());
     }
 
     #[test]
     fn an_image_over_the_pixel_budget_is_not_decoded() {
-        let dir = tempfile::tempdir().unwrap();
-        let source = dir.path().join("wide.png");
-        image::RgbImage::new(400, 300).save(&source).unwrap();
-        let target = dir.path().join("wide-thumb.jpg");
+        let wide = png(400, 300);
 
-        let refused = write_thumbnail(&source, &target, 100_000).unwrap_err();
+        let refused = thumbnail(&wide, 100_000).unwrap_err();
 
         assert!(refused.to_string().contains("400×300"), "{refused}");
-        assert!(!target.exists());
-        write_thumbnail(&source, &target, 120_000).unwrap();
+        thumbnail(&wide, 120_000).unwrap();
     }
 }

@@ -13,7 +13,7 @@ mod warm_todos; // [demo:todos]
 // [generate:job-mod]
 
 pub use account_email::{AccountEmail, AccountNotice};
-pub use export_products::{DEFAULT_EXPORT_BATCH, ExportProducts, export_path}; // [demo:export]
+pub use export_products::{DEFAULT_EXPORT_BATCH, EXPORTS, ExportProducts, export_key}; // [demo:export]
 pub use make_thumbnail::{MakeThumbnail, THUMBNAIL_SIZE, thumbnail_name}; // [demo:images]
 pub use product_created_email::ProductCreatedEmail; // [demo:products]
 pub use purge_chat_presence::PurgeChatPresence; // [demo:chat]

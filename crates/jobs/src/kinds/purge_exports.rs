@@ -1,7 +1,7 @@
-//! Retention for the export demo: every night, delete export files older than a week, so
-//! `data/exports` does not grow for ever (the jobs that wrote them go with `purge_finished`).
+//! Retention for the export demo: every night, delete exports stored more than a week ago, so
+//! the store's `exports/` does not grow for ever (the jobs that wrote them go with `purge_finished`).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::{BoxError, Job, JobContext, Services};
 
@@ -27,32 +27,20 @@ impl Job for PurgeExports {
 
     async fn run(&self, ctx: JobContext<Services>) -> Result<(), BoxError> {
         let keep = Duration::from_secs(u64::from(self.older_than_days) * 86_400);
-        let files = remove_files_older_than(&ctx.app.exports_dir, keep).await?;
+        let files = remove_older_than(&ctx.app.storage, keep).await?;
         tracing::info!(files, days = self.older_than_days, "purged old exports");
         Ok(())
     }
 }
 
-/// Deletes the files in `dir` last modified more than `age` ago; a missing folder is empty.
-async fn remove_files_older_than(dir: &std::path::Path, age: Duration) -> std::io::Result<u64> {
-    let mut entries = match tokio::fs::read_dir(dir).await {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(err) => return Err(err),
-    };
-    let now = SystemTime::now();
+/// Deletes the exports stored more than `age` ago.
+async fn remove_older_than(storage: &storage::Storage, age: Duration) -> storage::Result<u64> {
+    let cutoff =
+        chrono::Utc::now() - chrono::TimeDelta::from_std(age).unwrap_or(chrono::TimeDelta::MAX);
     let mut removed = 0;
-    while let Some(entry) = entries.next_entry().await? {
-        let meta = entry.metadata().await?;
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .is_some_and(|since| since > age);
-        if meta.is_file() && old {
-            tokio::fs::remove_file(entry.path()).await?;
-            removed += 1;
-        }
+    for key in storage.list_older_than(super::EXPORTS, cutoff).await? {
+        storage.delete(&key).await?;
+        removed += 1;
     }
     Ok(removed)
 }
@@ -63,30 +51,32 @@ mod tests {
 
     #[tokio::test]
     async fn only_files_older_than_the_cutoff_go() {
-        let dir = tempfile_dir();
-        let path = dir.join("products-1.csv");
-        tokio::fs::write(&path, "id\n").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let storage = storage::Storage::open(&storage::StorageConfig::Local {
+            root: dir.path().to_owned(),
+        })
+        .unwrap();
+        // A store with no exports yet has nothing to purge.
+        assert_eq!(
+            remove_older_than(&storage, Duration::ZERO).await.unwrap(),
+            0
+        );
+        storage
+            .put(
+                &super::super::export_key(1),
+                bytes::Bytes::from_static(b"id\n"),
+            )
+            .await
+            .unwrap();
         // Everything is younger than a day...
-        let kept = remove_files_older_than(&dir, Duration::from_secs(86_400))
+        let kept = remove_older_than(&storage, Duration::from_secs(86_400))
             .await
             .unwrap();
         assert_eq!(kept, 0);
-        assert!(path.exists());
+        assert!(storage.exists("exports/products-1.csv").await.unwrap());
         // ...and older than nothing.
-        let removed = remove_files_older_than(&dir, Duration::ZERO).await.unwrap();
+        let removed = remove_older_than(&storage, Duration::ZERO).await.unwrap();
         assert_eq!(removed, 1);
-        assert!(!path.exists());
-        let missing = remove_files_older_than(&dir.join("nope"), Duration::ZERO)
-            .await
-            .unwrap();
-        assert_eq!(missing, 0);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    fn tempfile_dir() -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("purge-test-{}", uuid::Uuid::new_v4().simple()));
-        let _ = std::fs::create_dir_all(&dir);
-        dir
+        assert!(!storage.exists("exports/products-1.csv").await.unwrap());
     }
 }

@@ -1,13 +1,12 @@
 //! The CSV export demo: `POST /products/export` starts an export job and follows it on its job
-//! page (live progress over `/events/jobs/{id}`); `GET /jobs/{id}/download` streams the file it
-//! wrote. Administrators only.
+//! page (live progress over `/events/jobs/{id}`); `GET /jobs/{id}/download` serves the file it
+//! stored. Administrators only.
 
 use axum::{
     Router,
-    body::Body,
     extract::State,
-    http::header,
-    response::{IntoResponse, Redirect, Response},
+    http::{HeaderMap, HeaderValue, header},
+    response::{Redirect, Response},
     routing::{get, post},
 };
 use jobs::{Job, JobRecord, State as JobState, kinds::ExportProducts};
@@ -39,11 +38,13 @@ pub(crate) fn download_url(job: &JobRecord) -> Option<String> {
         .then(|| format!("/jobs/{}/download", job.id))
 }
 
-/// The file a finished export wrote, streamed from disk.
+/// The file a finished export wrote, from the store: streamed through the app, or a redirect to
+/// a short-lived signed URL when the store gives one.
 async fn download(
     State(state): State<AppState>,
     _: RequireAdmin,
     Path(id): Path<i64>,
+    headers: HeaderMap,
 ) -> Result<Response> {
     let job = state.jobs.get(id).await?;
     if job.kind != ExportProducts::NAME {
@@ -57,24 +58,23 @@ async fn download(
             job.state
         )));
     }
-    let path = jobs::kinds::export_path(&state.exports_dir, id);
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+    let key = jobs::kinds::export_key(id);
+    let private = HeaderValue::from_static("private, no-cache");
+    let mut response = match crate::files::download(&state, &key, private, &headers).await {
+        Err(Error::NotFound(_)) => {
             return Err(Error::NotFound(format!(
-                "The file of export {id} is gone (purged or written on another machine)."
+                "The file of export {id} is gone (purged after a week)."
             )));
         }
-        Err(err) => return Err(Error::internal(err)),
+        other => other?,
     };
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    let disposition = format!("attachment; filename=\"products-{id}.csv\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    if response.status().is_success() {
+        let disposition = format!("attachment; filename=\"products-{id}.csv\"");
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
 }

@@ -3,9 +3,10 @@
 //! or WebP, whatever the client says it is) and by its declared dimensions (a small file can
 //! claim a huge canvas), stored under a generated name.
 //!
-//! The file arrives in the uploads' partial folder (never served) and is renamed into the
-//! uploads folder once whole and checked; anything that goes wrong on the way removes it, so a
-//! refused upload leaves nothing behind.
+//! The file arrives in the uploads' partial folder (local, never served) and goes into the store
+//! (`storage`: renamed into the local folder, or uploaded in parts to S3) once whole and
+//! checked; anything that goes wrong on the way removes it, so a refused upload leaves nothing
+//! behind.
 //!
 //! Only routes declared as uploads (`router::build` puts them in their own group) read a
 //! multipart body this way; there the CSRF check reads the form's first field before the handler
@@ -138,7 +139,7 @@ pub async fn small_text(mut field: Field<'static>) -> Result<String> {
     String::from_utf8(text).map_err(|_| Error::BadRequest("A form field is not text.".into()))
 }
 
-/// An image stored under the uploads folder.
+/// An image kept in the store's uploads.
 #[derive(Debug, Clone)]
 pub struct StoredImage {
     /// The generated file name (no folder).
@@ -147,14 +148,17 @@ pub struct StoredImage {
     pub bytes: u64,
 }
 
-/// Reads the form's `image` file into the uploads folder; any other field is refused.
+/// Reads the form's `image` file into the store's uploads; any other field is refused.
 pub async fn receive(
     mut form: StreamedForm,
     config: &UploadConfig,
     offload: &Offload,
+    storage: &storage::Storage,
 ) -> Result<StoredImage> {
     match form.next_field().await? {
-        Some(field) if field.name() == Some(FILE_FIELD) => store(field, config, offload).await,
+        Some(field) if field.name() == Some(FILE_FIELD) => {
+            store(field, config, offload, storage).await
+        }
         Some(field) => Err(Error::BadRequest(format!(
             "Unexpected form field {}: send the image as `{FILE_FIELD}`.",
             field
@@ -188,6 +192,7 @@ async fn store(
     mut field: Field<'static>,
     config: &UploadConfig,
     offload: &Offload,
+    storage: &storage::Storage,
 ) -> Result<StoredImage> {
     check_file_name(field.file_name())?;
     tokio::fs::create_dir_all(&config.partial_dir)
@@ -225,7 +230,7 @@ async fn store(
         })
         .await??;
     let file = format!("{id}.{}", kind.extension());
-    partial.keep_as(&config.dir.join(&file)).await?;
+    partial.store(storage, &storage::upload_key(&file)).await?;
     Ok(StoredImage { file, kind, bytes })
 }
 

@@ -1,4 +1,4 @@
-//! A file being written; removed unless it is moved into place.
+//! A file being written (an upload as it arrives); removed when dropped.
 
 use std::path::{Path, PathBuf};
 
@@ -6,15 +6,13 @@ use tokio::io::AsyncWriteExt;
 
 use crate::{Error, Result};
 
-/// Removed on drop unless [`Partial::keep_as`] moved it into place, so every early return of an
-/// upload leaves nothing behind.
+/// Removed on drop, so every early return of an upload leaves nothing behind; what is kept went
+/// to the store first ([`Partial::store`]).
 pub(super) struct Partial {
     path: PathBuf,
     /// Buffered: each write to a `tokio::fs::File` is a trip to the blocking pool, so chunks are
     /// gathered into writes of [`WRITE_BUFFER`] bytes.
     file: tokio::io::BufWriter<tokio::fs::File>,
-    /// Moved into place: the drop leaves it alone.
-    kept: bool,
 }
 
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -27,7 +25,6 @@ impl Partial {
         Ok(Self {
             path,
             file: tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file),
-            kept: false,
         })
     }
 
@@ -44,31 +41,24 @@ impl Partial {
         self.file.flush().await.map_err(Error::internal)
     }
 
-    pub(super) async fn keep_as(mut self, target: &Path) -> Result<()> {
+    /// Moves the file into `storage` under `key` (a rename for the local folder, an upload in
+    /// parts for S3); the local file is removed either way when `self` drops.
+    pub(super) async fn store(mut self, storage: &storage::Storage, key: &str) -> Result<()> {
         self.flush().await?;
         self.file
             .get_ref()
             .sync_all()
             .await
             .map_err(Error::internal)?;
-        if let Some(dir) = target.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(Error::internal)?;
-        }
-        tokio::fs::rename(&self.path, target)
-            .await
-            .map_err(Error::internal)?;
-        self.kept = true;
+        storage.put_file(key, &self.path).await?;
         Ok(())
     }
 }
 
 impl Drop for Partial {
     fn drop(&mut self) {
-        if !self.kept {
-            // One unlink; runs on whatever thread drops the upload.
-            let _ = std::fs::remove_file(&self.path);
-        }
+        // One unlink (already gone when the local store moved it into place); runs on whatever
+        // thread drops the upload.
+        let _ = std::fs::remove_file(&self.path);
     }
 }

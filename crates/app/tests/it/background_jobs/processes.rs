@@ -21,7 +21,12 @@ use tokio::{
 use super::support::{migrated_db, shutdown};
 use crate::helpers::test_config;
 
-fn spawn_worker(database_url: &str, smtp: &str, extra: &[(&str, &str)]) -> Child {
+/// A worker process, with the folder it runs in (its `data/`), removed when the test is done.
+fn spawn_worker(
+    database_url: &str,
+    smtp: &str,
+    extra: &[(&str, &str)],
+) -> (Child, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_app"));
     command
@@ -36,7 +41,7 @@ fn spawn_worker(database_url: &str, smtp: &str, extra: &[(&str, &str)]) -> Child
         .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    command.spawn().unwrap()
+    (command.spawn().unwrap(), dir)
 }
 
 /// Accepts one connection (the worker's SMTP client, now waiting for a greeting it will not get)
@@ -94,7 +99,8 @@ async fn a_job_whose_worker_is_killed_runs_again_after_the_lease() {
         .unwrap()
         .id;
 
-    let mut crashed = spawn_worker(&database.url, &smtp, &[("APP_JOBS_LEASE_SECS", "1")]);
+    let (mut crashed, _crashed_dir) =
+        spawn_worker(&database.url, &smtp, &[("APP_JOBS_LEASE_SECS", "1")]);
     let first_attempt = accept_connection(&listener).await;
     crashed.kill().unwrap(); // SIGKILL: no drain, no give-back
     crashed.wait().unwrap();
@@ -118,6 +124,7 @@ async fn a_job_whose_worker_is_killed_runs_again_after_the_lease() {
         api,
         offload::Offload::new(1),
         db::Hub::new(db.clone(), 16),
+        app::worker::open_storage(&config).unwrap(),
     )
     .unwrap();
     let rescuer = app::worker::runner(&config, queue.clone(), services).unwrap();
@@ -148,7 +155,8 @@ async fn sigterm_gives_back_the_unfinished_job_and_exits_zero() {
         .unwrap()
         .id;
 
-    let mut worker = spawn_worker(&database.url, &smtp, &[("APP_JOBS_GRACE_SECS", "0.3")]);
+    let (mut worker, _worker_dir) =
+        spawn_worker(&database.url, &smtp, &[("APP_JOBS_GRACE_SECS", "0.3")]);
     let _held = accept_connection(&listener).await;
     for _ in 0..3 {
         let sent = Command::new("kill")

@@ -126,10 +126,13 @@ pub fn job_services(app: &TestApp, data_dir: &std::path::Path) -> jobs::Services
         mailer: jobs::Mailer::new("memory", "App <app@example.com>").unwrap(),
         api: api_client::ApiClients::new(&api_client::ApiClientConfig::default()).unwrap(),
         offload: offload::Offload::new(1),
-        exports_dir: data_dir.join("exports"), // [demo:export]
+        storage: storage::Storage::open(&storage::StorageConfig::Local {
+            root: data_dir.to_owned(),
+        })
+        .unwrap(),
+        scratch_dir: data_dir.join("tmp"),
         notify_email: "team@example.com".into(),
         hub: app.hub.clone(),
-        uploads_dir: data_dir.join("uploads"),
         image_max_pixels: 40_000_000,
         export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH, // [demo:export]
     }

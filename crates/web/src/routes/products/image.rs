@@ -40,7 +40,7 @@ async fn save(
     let config = &state.config.uploads;
     // A missing product (404) or someone else's (403) before the file is read.
     db::products::get_for_change(&state.db, actor, id).await?;
-    let stored = upload::receive(form, config, &state.offload).await?;
+    let stored = upload::receive(form, config, &state.offload, &state.storage).await?;
     match attach(state, id, &stored).await {
         Ok((image, previous)) => {
             if let Some(previous) = previous {
@@ -49,7 +49,7 @@ async fn save(
             Ok(image)
         }
         Err(err) => {
-            let _ = tokio::fs::remove_file(config.dir.join(&stored.file)).await;
+            delete_quietly(state, &stored.file).await;
             Err(err)
         }
     }
@@ -78,13 +78,19 @@ async fn attach(
 
 /// Removes an image's file and its thumbnail (made or not).
 pub(super) async fn remove_files(state: &AppState, image: &ProductImage) {
-    let dir = &state.config.uploads.dir;
     let thumbnail = image
         .thumbnail
         .clone()
         .unwrap_or_else(|| thumbnail_name(&image.file));
     for file in [&image.file, &thumbnail] {
-        let _ = tokio::fs::remove_file(dir.join(file)).await;
+        delete_quietly(state, file).await;
+    }
+}
+
+/// A file left behind costs some space, not correctness: a failure is logged, not answered.
+async fn delete_quietly(state: &AppState, file: &str) {
+    if let Err(err) = state.storage.delete(&storage::upload_key(file)).await {
+        tracing::warn!(error = %err, file, "could not delete an uploaded file");
     }
 }
 
