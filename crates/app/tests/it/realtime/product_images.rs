@@ -67,9 +67,25 @@ async fn an_image_is_stored_served_and_thumbnailed_by_a_job() {
         served.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
+    let etag = served.headers()["etag"].clone();
     assert_eq!(
         served.bytes().await.unwrap().as_ref(),
         png(800, 400).as_slice()
+    );
+    // A browser that has it asks with its tag and gets a 304 with no body.
+    let again = app
+        .client
+        .get(app.url(&format!("/uploads/{name}")))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(again.bytes().await.unwrap().is_empty());
+    // A name that is not one the app makes is not looked up.
+    assert_eq!(
+        app.get("/uploads/..%2Fdata.db").await.status(),
+        StatusCode::NOT_FOUND
     );
 
     let waiting = html(app.get(&format!("/products/{id}")).await, StatusCode::OK).await;
