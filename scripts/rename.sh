@@ -41,6 +41,7 @@ sed -i -e "1s|^# $old_name\$|# $name|" README.md
 sed -i \
     -e "s|^name: $old_slug\$|name: $slug|" \
     -e "s|image: $old_slug:latest|image: $slug:latest|" \
+    -e "s|image: $old_slug-proxy:latest|image: $slug-proxy:latest|" \
     docker-compose.yml
 for file in crates/db/src/config.rs crates/db/src/connect.rs .env.example README.md docs/configuration.md; do
     sed -i -e "s|data/$old_slug\.db|data/$slug.db|g" "$file"

@@ -43,8 +43,10 @@ async fn main() -> ExitCode {
     if let Some(Command::Check { .. }) = cli.command {
         return check(&config);
     }
-    telemetry::init(&config.log_filter, config.log_format);
-    match run(cli.command.unwrap_or(Command::Serve), &config).await {
+    let telemetry = telemetry::init(&config.log_filter, config.log_format, config.otlp.as_ref());
+    let result = run(cli.command.unwrap_or(Command::Serve), &config).await;
+    telemetry.shutdown().await;
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err:#}");

@@ -44,6 +44,8 @@ const VARIABLES: &[&str] = &[
     "APP_ENV",
     "APP_ADDR",
     "APP_METRICS_ADDR",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_SERVICE_NAME",
     "APP_SECRET_KEY",
     "DATABASE_URL",
     "APP_DB_MAX_CONNECTIONS",
@@ -137,6 +139,15 @@ impl fmt::Display for Environment {
     }
 }
 
+/// Where traces go (OTLP over HTTP), when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Otlp {
+    /// The collector's base URL (`/v1/traces` is added), e.g. `http://127.0.0.1:4318`.
+    pub endpoint: String,
+    /// `OTEL_SERVICE_NAME`, how the collector names this app (default `app`).
+    pub service_name: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -165,6 +176,8 @@ pub struct Config {
     pub migrate_on_start: bool,
     pub log_filter: String,
     pub log_format: LogFormat,
+    /// Traces over OTLP, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    pub otlp: Option<Otlp>,
     pub db: DbConfig,
     pub web: WebConfig,
     pub api: ApiClientConfig,
@@ -310,6 +323,22 @@ impl Config {
             })
         });
         web.metrics = metrics_addr.is_some();
+        let otlp = r
+            .parse("OTEL_EXPORTER_OTLP_ENDPOINT", None, |s| {
+                if s.starts_with("http://") || s.starts_with("https://") {
+                    Ok(Some(s.to_owned()))
+                } else {
+                    Err(format!(
+                        "`{s}` is not a URL like http://127.0.0.1:4318 (OTLP over HTTP)"
+                    ))
+                }
+            })
+            .map(|endpoint| Otlp {
+                endpoint,
+                service_name: r
+                    .get("OTEL_SERVICE_NAME")
+                    .unwrap_or_else(|| "app".to_owned()),
+            });
         let api = api::read(&mut r, api_client::UPSTREAMS);
         let jobs = JobsConfig::read(&mut r);
         web.uploads = realtime::read_uploads(&mut r, &jobs.data_dir);
@@ -336,6 +365,7 @@ impl Config {
                 },
                 str::parse,
             ),
+            otlp,
             db,
             web,
             api,
@@ -363,6 +393,12 @@ impl Config {
         let mut rows: Vec<(&str, String)> = vec![
             ("APP_ENV", self.env.to_string()),
             ("APP_ADDR", self.addr.to_string()),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                self.otlp
+                    .as_ref()
+                    .map_or_else(|| "(off)".to_owned(), |o| o.endpoint.clone()),
+            ),
             (
                 "APP_METRICS_ADDR",
                 self.metrics_addr

@@ -34,6 +34,7 @@ mod reads;
 pub(crate) mod realtime;
 mod security;
 mod server;
+mod telemetry;
 mod todos; // [demo:todos]
 mod transactions;
 // [generate:test-mod]

@@ -439,7 +439,11 @@ fn init_logging() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            app::telemetry::init("debug,sqlx=warn", app::config::LogFormat::Text);
+            drop(app::telemetry::init(
+                "debug,sqlx=warn",
+                app::config::LogFormat::Text,
+                None,
+            ));
         }
     });
 }
