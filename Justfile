@@ -110,6 +110,12 @@ bench-quick *args: _wrk
     cargo build --release -p app -p bench
     target/release/bench --quick "$@"
 
+# The topology (HAProxy, 2 replicas, a worker) under mixed load on PostgreSQL for 10 minutes, the database restarted halfway: 5xx outside the restart, RSS drift, open files (just soak --minutes 2 for a short one)
+soak *args: _wrk
+    sh scripts/stack.sh setup
+    cargo build --release -p app -p bench
+    target/release/soak "$@"
+
 # Micro-benchmarks (divan) of hot paths the load test points at
 bench-micro:
     cargo bench -p web

@@ -21,13 +21,15 @@ use tower_http::services::ServeDir;
 use crate::{AppState, Error, extract};
 
 /// Which folder answered, left in the response's extensions: a nested service has no matched
-/// route, so the request metrics label its requests `{prefix}/{*path}` from this.
+/// route, so the request metrics label its requests with this (`/static/{*path}`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ServedFrom(pub(crate) &'static str);
 
-/// `dir` under `prefix`; a successful answer gets `cache_control`.
+/// `dir` under `prefix`; a successful answer gets `cache_control`. `label` names the route in
+/// the request metrics.
 pub(crate) fn folder(
     prefix: &'static str,
+    label: &'static str,
     dir: &Path,
     cache_control: HeaderValue,
 ) -> Router<AppState> {
@@ -52,7 +54,7 @@ pub(crate) fn folder(
                 }
                 Err(err) => Error::internal(err).into_response(),
             };
-            response.extensions_mut().insert(ServedFrom(prefix));
+            response.extensions_mut().insert(ServedFrom(label));
             Ok::<_, Infallible>(response)
         }
     });

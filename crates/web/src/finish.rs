@@ -48,6 +48,7 @@ use crate::{
     config::SecurityConfig,
     forwarded::{self, ClientAddr},
     problem,
+    request_metrics::Measured,
 };
 
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -293,67 +294,6 @@ where
             tracing::info!(status = response.status().as_u16(), latency_ms, "finished");
         }
         Poll::Ready(Ok(response))
-    }
-}
-
-/// A request being measured: its labels and clock, and its place in the in-flight gauge.
-#[derive(Debug)]
-pub(crate) struct Measured {
-    method: &'static str,
-    route: Option<MatchedPath>,
-    started: Instant,
-}
-
-impl Measured {
-    fn begin<B>(request: &Request<B>) -> Self {
-        metrics::gauge!("http_requests_in_flight").increment(1.0);
-        Self {
-            method: method_label(request.method()),
-            route: request.extensions().get::<MatchedPath>().cloned(),
-            started: Instant::now(),
-        }
-    }
-
-    /// `folder`: the prefix of the folder of files that answered, if one did.
-    fn finish(self, status: StatusCode, folder: Option<&'static str>) {
-        let route = match (&self.route, folder) {
-            (Some(route), _) => route.as_str().to_owned(),
-            (None, Some(prefix)) => format!("{prefix}/{{*path}}"),
-            // Requests no route matched share one label, so scanners cannot grow the series.
-            (None, None) => "(no route)".to_owned(),
-        };
-        let labels = [
-            ("method", self.method.to_owned()),
-            ("route", route),
-            ("status", status.as_str().to_owned()),
-        ];
-        metrics::counter!("http_requests_total", &labels).increment(1);
-        metrics::histogram!("http_request_duration_seconds", &labels)
-            .record(self.started.elapsed().as_secs_f64());
-        // `self` drops here: out of the in-flight gauge.
-    }
-}
-
-impl Drop for Measured {
-    /// Also when the request is dropped unanswered (the client left, a timeout above).
-    fn drop(&mut self) {
-        metrics::gauge!("http_requests_in_flight").decrement(1.0);
-    }
-}
-
-/// The standard methods by name; anything else is `other` (a label per invented method would
-/// let clients grow the series without bound).
-fn method_label(method: &axum::http::Method) -> &'static str {
-    use axum::http::Method;
-    match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
     }
 }
 

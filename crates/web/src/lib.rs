@@ -23,6 +23,7 @@ mod middleware;
 mod page;
 mod problem;
 pub mod refreshed;
+mod request_metrics;
 mod router;
 mod routes;
 mod server;

@@ -64,7 +64,12 @@ async fn not_found(uri: Uri) -> Error {
 /// `Cache-Control` that lets them skip even that for a day in production.
 fn static_files(state: &AppState) -> Router<AppState> {
     let value = cache_control(state.config.static_max_age);
-    files::folder("/static", &state.config.static_dir, value)
+    files::folder(
+        "/static",
+        "/static/{*path}",
+        &state.config.static_dir,
+        value,
+    )
 }
 
 /// `/uploads/{name}`: uploaded files (and what jobs make of them, such as thumbnails), from the
