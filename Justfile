@@ -116,6 +116,11 @@ soak *args: _wrk
     cargo build --release -p app -p bench
     target/release/soak "$@"
 
+# What metrics cost (APP_METRICS_ADDR on vs off, alternating runs, medians): GET /health and a product read
+bench-metrics: _wrk
+    cargo build --release -p app
+    sh bench/metrics-overhead.sh
+
 # Micro-benchmarks (divan) of hot paths the load test points at
 bench-micro:
     cargo bench -p web
