@@ -64,8 +64,15 @@ impl Requests {
 
     /// The full script: per-thread random seeds, the request generator, and a JSON summary.
     pub fn script(&self) -> String {
-        format!(
-            r#"local threads = 0
+        script(&self.lua_request())
+    }
+}
+
+/// A wrk script around `request` (Lua defining `request = function() … end`): per-thread
+/// random seeds before it, and the JSON summary [`run`] reads after it.
+pub fn script(request: &str) -> String {
+    format!(
+        r#"local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("seed", threads)
@@ -73,17 +80,15 @@ end
 function init(args)
   math.randomseed(os.time() * 1000 + (seed or 0))
 end
-{}
+{request}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('BENCHJSON {{"requests":%d,"duration_us":%d,"p50_us":%.1f,"p99_us":%.1f,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.connect, e.read, e.write, e.status, e.timeout))
 end
-"#,
-            self.lua_request()
-        )
-    }
+"#
+    )
 }
 
 fn lua_str(s: &str) -> String {

@@ -91,16 +91,8 @@ struct ReplicaReport {
     fds_last: i64,
 }
 
-/// The lua script: mostly reads, some writes.
-const SCRIPT: &str = r#"local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("seed", threads)
-end
-function init(args)
-  math.randomseed(os.time() * 1000 + (seed or 0))
-end
-request = function()
+/// The load: mostly reads, some writes.
+const REQUEST: &str = r#"request = function()
   local pick = math.random(1, 100)
   if pick <= 45 then
     return wrk.format("GET", "/api/products?limit=20")
@@ -111,13 +103,7 @@ request = function()
   else
     return wrk.format("POST", "/api/products", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer TOKEN"}, '{"name":"Soak tea","price_cents":250}')
   end
-end
-done = function(summary, latency, requests)
-  io.write(string.format('BENCHJSON {"requests":%d,"duration_us":%d,"p50_us":%.1f,"p99_us":%.1f,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status, summary.errors.timeout))
-end
-"#;
+end"#;
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -208,9 +194,11 @@ fn soak(args: &Args, root: &Path, scratch: &Path, database_url: &str) -> anyhow:
     let script = scratch.join("soak.lua");
     std::fs::write(
         &script,
-        SCRIPT
-            .replace("PRODUCTS", &args.products.to_string())
-            .replace("TOKEN", &token),
+        bench::wrk::script(
+            &REQUEST
+                .replace("PRODUCTS", &args.products.to_string())
+                .replace("TOKEN", &token),
+        ),
     )?;
     let total = Duration::from_secs(args.minutes * 60);
     let base = format!("http://{proxy_addr}");
