@@ -144,29 +144,20 @@ impl Queue {
         Ok(rows.into_iter().map(JobRecord::from).collect())
     }
 
-    /// How many jobs are in each state (every state listed, zeros included).
+    /// How many jobs are in each state (every state listed, zeros included): the kinds'
+    /// counts, added up.
     pub async fn counts(&self) -> Result<Vec<(State, u64)>> {
-        let conn = self.db();
-        let rows = conn
-            .query_all_raw(stmt(
-                conn,
-                "SELECT state, COUNT(*) FROM jobs GROUP BY state",
-                [],
-            ))
-            .await?;
         let mut counts: Vec<(State, u64)> = State::ALL.iter().map(|s| (*s, 0)).collect();
-        for row in rows {
-            let state: String = row.try_get_by_index(0)?;
-            let count: i64 = row.try_get_by_index(1)?;
-            if let Some(slot) = counts.iter_mut().find(|(s, _)| s.as_str() == state) {
-                slot.1 = u64::try_from(count).unwrap_or(0);
+        for (_, state, count) in self.counts_by_kind().await? {
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == state) {
+                slot.1 += count;
             }
         }
         Ok(counts)
     }
 
-    /// How many jobs of each kind are in each state (only the pairs that have jobs), for
-    /// `/metrics`.
+    /// How many jobs of each kind are in each state (only the pairs that have jobs): `/metrics`
+    /// reports them as they are, the dashboard added up by state.
     pub async fn counts_by_kind(&self) -> Result<Vec<(String, State, u64)>> {
         let conn = self.db();
         let rows = conn

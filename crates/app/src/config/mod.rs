@@ -9,6 +9,7 @@ use std::{collections::HashMap, fmt, net::SocketAddr, str::FromStr, time::Durati
 mod api;
 mod chat; // [demo:chat]
 mod jobs;
+mod observability;
 mod parse;
 mod realtime;
 mod security;
@@ -16,6 +17,7 @@ mod server;
 mod storage;
 
 pub use jobs::JobsConfig;
+pub use observability::Otlp;
 pub use security::deploy_problems;
 
 use api_client::ApiClientConfig;
@@ -137,15 +139,6 @@ impl fmt::Display for Environment {
             Self::Test => "test",
         })
     }
-}
-
-/// Where traces go (OTLP over HTTP), when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Otlp {
-    /// The collector's base URL (`/v1/traces` is added), e.g. `http://127.0.0.1:4318`.
-    pub endpoint: String,
-    /// `OTEL_SERVICE_NAME`, how the collector names this app (default `app`).
-    pub service_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,28 +310,8 @@ impl Config {
             ));
         }
 
-        let metrics_addr = r.parse("APP_METRICS_ADDR", None, |s| {
-            s.parse().map(Some).map_err(|_| {
-                format!("`{s}` is not an address like 127.0.0.1:9000 (metrics are off when unset)")
-            })
-        });
+        let (metrics_addr, otlp) = observability::read(&mut r);
         web.metrics = metrics_addr.is_some();
-        let otlp = r
-            .parse("OTEL_EXPORTER_OTLP_ENDPOINT", None, |s| {
-                if s.starts_with("http://") || s.starts_with("https://") {
-                    Ok(Some(s.to_owned()))
-                } else {
-                    Err(format!(
-                        "`{s}` is not a URL like http://127.0.0.1:4318 (OTLP over HTTP)"
-                    ))
-                }
-            })
-            .map(|endpoint| Otlp {
-                endpoint,
-                service_name: r
-                    .get("OTEL_SERVICE_NAME")
-                    .unwrap_or_else(|| "app".to_owned()),
-            });
         let api = api::read(&mut r, api_client::UPSTREAMS);
         let jobs = JobsConfig::read(&mut r);
         web.uploads = realtime::read_uploads(&mut r, &jobs.data_dir);
@@ -393,17 +366,6 @@ impl Config {
         let mut rows: Vec<(&str, String)> = vec![
             ("APP_ENV", self.env.to_string()),
             ("APP_ADDR", self.addr.to_string()),
-            (
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                self.otlp
-                    .as_ref()
-                    .map_or_else(|| "(off)".to_owned(), |o| o.endpoint.clone()),
-            ),
-            (
-                "APP_METRICS_ADDR",
-                self.metrics_addr
-                    .map_or_else(|| "(off)".to_owned(), |a| a.to_string()),
-            ),
             ("APP_SECRET_KEY", secret(&self.secret_key)),
             ("DATABASE_URL", self.db.redacted_url()),
             (
@@ -439,6 +401,10 @@ impl Config {
         rows.extend(chat::describe(&self.web.chat)); // [demo:chat]
         rows.extend(realtime::describe(&self.web.uploads));
         rows.extend(storage::describe(&self.storage));
+        rows.extend(observability::describe(
+            self.metrics_addr,
+            self.otlp.as_ref(),
+        ));
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let mut out = String::new();
         for (key, value) in rows {

@@ -6,7 +6,7 @@ use ::storage::{S3Config, StorageConfig};
 
 use super::{
     Source,
-    parse::{Reader, parse_secs, secs},
+    parse::{Reader, parse_http_url, parse_secs, secs},
 };
 
 pub(super) fn read<F: Fn(&str) -> Option<(String, Source)>>(
@@ -25,11 +25,7 @@ pub(super) fn read<F: Fn(&str) -> Option<(String, Source)>>(
                 return local;
             };
             let endpoint = r.parse("APP_S3_ENDPOINT", None, |s| {
-                if s.starts_with("http://") || s.starts_with("https://") {
-                    Ok(Some(s.trim_end_matches('/').to_owned()))
-                } else {
-                    Err(format!("`{s}` is not a URL like https://s3.example.com"))
-                }
+                parse_http_url(s).map(|url| Some(url.trim_end_matches('/').to_owned()))
             });
             StorageConfig::S3(S3Config {
                 bucket: bucket.trim().to_owned(),

@@ -6,7 +6,7 @@
 
 use reqwest::{StatusCode, header};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, sample, spawn_app, spawn_app_with};
 
 pub(crate) async fn scrape(app: &TestApp) -> String {
     let addr = app.metrics_addr.expect("APP_METRICS_ADDR is set");
@@ -23,19 +23,6 @@ pub(crate) async fn scrape(app: &TestApp) -> String {
         "{content_type}"
     );
     response.text().await.unwrap()
-}
-
-/// The value of the first sample of `name` whose labels include every one of `labels`.
-pub(crate) fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter(|line| {
-            line.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
-        .find(|line| labels.iter().all(|label| line.contains(label)))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
 }
 
 #[tokio::test]

@@ -133,7 +133,7 @@ async fn the_page_shows_todos_and_per_id_errors() {
 
 #[tokio::test]
 async fn upstream_calls_are_counted_by_status_with_the_breaker_state() {
-    use crate::metrics::{sample, scrape};
+    use crate::{helpers::sample, metrics::scrape};
 
     let upstream = upstream().await;
     let app = spawn_app_with(&[

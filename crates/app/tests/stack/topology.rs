@@ -204,12 +204,9 @@ impl Stack {
     /// How many `GET route` requests replica `n` answered with `status`.
     pub async fn counted(&self, n: usize, route: &str, status: &str) -> f64 {
         let text = self.metrics(n).await;
-        let labels = [
-            format!("route=\"{route}\""),
-            format!("status=\"{status}\""),
-            "method=\"GET\"".to_owned(),
-        ];
-        sample(&text, "http_requests_total", &labels)
+        let (route, status) = (format!("route=\"{route}\""), format!("status=\"{status}\""));
+        let labels = [route.as_str(), status.as_str(), "method=\"GET\""];
+        crate::helpers::sample(&text, "http_requests_total", &labels).unwrap_or(0.0)
     }
 
     /// SIGTERM to replica `n`, wait for it to exit cleanly, start it again on its port, and
@@ -243,19 +240,6 @@ impl Drop for Stack {
             let _ = child.wait();
         }
     }
-}
-
-/// The value of `name`'s sample whose labels include all of `labels` (0 when there is none).
-pub fn sample(text: &str, name: &str, labels: &[String]) -> f64 {
-    text.lines()
-        .filter(|line| {
-            line.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
-        .find(|line| labels.iter().all(|label| line.contains(label.as_str())))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0.0)
 }
 
 /// An SMTP server that accepts every message and keeps it.

@@ -409,6 +409,21 @@ impl TestApp {
 }
 
 /// Reads a problem+json body, checking its content type and that `status` matches the response.
+/// In Prometheus text (`/metrics`), the value of the first sample of `name` whose labels include
+/// every one of `labels` (`route="/login"`).
+#[allow(dead_code, reason = "the metrics, todos and stack tests use it")]
+pub fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .find(|line| labels.iter().all(|label| line.contains(label)))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
 pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
     let content_type = response.headers()[header::CONTENT_TYPE]
