@@ -98,6 +98,8 @@ async fn fire(
     if won {
         let enqueued = crate::queue::insert(&txn, &schedule.job, now, now, true).await?;
         tracing::info!(schedule = %schedule.name, %tick, job = enqueued.id, "scheduled job enqueued");
+    } else if !first_sight {
+        tracing::debug!(schedule = %schedule.name, %tick, "tick already fired");
     }
     txn.commit().await?;
     if won {

@@ -99,7 +99,8 @@ async fn with_signed_urls_an_image_downloads_from_the_bucket() {
     let location = served.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(&endpoint), "{location}");
     assert!(location.contains("X-Amz-Expires=60"), "{location}");
-    let fetched = reqwest::get(&location).await.unwrap();
+    let fetched = crate::client().build().unwrap().get(&location).send();
+    let fetched = fetched.await.unwrap();
     assert_eq!(fetched.status(), StatusCode::OK);
     assert_eq!(fetched.bytes().await.unwrap(), helpers::png(40, 20));
 }

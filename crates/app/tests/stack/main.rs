@@ -42,15 +42,30 @@ use serde_json::{Value, json};
 use helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, create_token, create_user, sign_in};
 use topology::{PATIENCE, Stack};
 
+/// A client whose every connect and read has a deadline, so a request the stack never answers
+/// fails the test with its address instead of hanging it.
+pub fn client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+}
+
 /// A browser-like client that opens a new connection for every request, so the proxy balances
 /// each one afresh (leastconn between idle replicas takes turns).
 pub fn fresh_connections() -> reqwest::Client {
-    reqwest::Client::builder()
+    client()
         .cookie_store(true)
         .pool_max_idle_per_host(0)
-        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+/// Runs one stage of a test, failing with its name if it does not finish within the patience.
+pub async fn within<T>(stage: &str, work: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(2 * PATIENCE, work)
+        .await
+        .unwrap_or_else(|_| panic!("{stage}: no end after {:?}", 2 * PATIENCE))
 }
 
 #[tokio::test]
@@ -61,7 +76,11 @@ async fn replicas_share_sessions_chat_jobs_and_files() {
 
     // A session made through the proxy works on both replicas.
     let browser = fresh_connections();
-    sign_in(&browser, &stack.proxy, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    within(
+        "sign in",
+        sign_in(&browser, &stack.proxy, ADMIN_EMAIL, ADMIN_PASSWORD),
+    )
+    .await;
     let before = [
         stack.counted(0, "/api/auth/me", "200").await,
         stack.counted(1, "/api/auth/me", "200").await,
@@ -85,10 +104,15 @@ async fn replicas_share_sessions_chat_jobs_and_files() {
         );
     }
 
-    each_job_runs_once(&stack).await;
-    chat::between_replicas(&stack, admin.id).await; // [demo:chat]
-    export::progress_from_a_worker(&stack, &browser).await; // [demo:export]
-    images::seen_through_both_replicas(&stack, admin.id).await; // [demo:images]
+    within("jobs", each_job_runs_once(&stack)).await;
+    within("cron", stack.missed_tick_fired_once()).await;
+    within("chat", chat::between_replicas(&stack, admin.id)).await; // [demo:chat]
+    within("export", export::progress_from_a_worker(&stack, &browser)).await; // [demo:export]
+    within(
+        "images",
+        images::seen_through_both_replicas(&stack, admin.id),
+    )
+    .await; // [demo:images]
 }
 
 /// Welcome mails of sign-ups made through the proxy: each job runs once, across two workers,
@@ -151,7 +175,7 @@ async fn a_rolling_restart_under_load_loses_no_request() {
         let (proxy, token) = (stack.proxy.clone(), token.clone());
         let (stop, created) = (Arc::clone(&stop), Arc::clone(&created));
         load.spawn(async move {
-            let client = reqwest::Client::new();
+            let client = client().build().unwrap();
             let mut failures = Vec::new();
             let mut requests = 0_u64;
             while !stop.load(Ordering::Relaxed) {
@@ -187,7 +211,7 @@ async fn a_rolling_restart_under_load_loses_no_request() {
     }
 
     for n in 0..2 {
-        stack.restart(n).await;
+        within("restart", stack.restart(n)).await;
     }
     stop.store(true, Ordering::Relaxed);
     let mut requests = 0;

@@ -5,12 +5,12 @@
 //! to the proxy.
 
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
@@ -21,6 +21,9 @@ use migration::{Migrator, MigratorTrait};
 use crate::helpers::{
     ServeProcess, TestDatabase, free_port, serve_process_at, test_config, workspace_path,
 };
+
+/// The schedule the workers find missed: the engine's hourly one.
+const MISSED: &str = "purge_sessions";
 
 /// How long anything in the stack may take to come up or settle.
 pub const PATIENCE: Duration = Duration::from_secs(60);
@@ -87,6 +90,8 @@ impl Stack {
             replica.process = Some(stack.serve(&replica));
             stack.replicas.push(replica);
         }
+        // A tick the workers missed while down: both see it as they start, one fires it.
+        stack.seed_missed_tick().await;
         for n in 0..2 {
             stack.workers.push(stack.worker(n));
         }
@@ -130,6 +135,7 @@ impl Stack {
 
     fn worker(&self, n: usize) -> Child {
         let env = self.env(&format!("worker-{n}"));
+        let log = std::fs::File::create(self.worker_log(n)).unwrap();
         Command::new(env!("CARGO_BIN_EXE_app"))
             .arg("worker")
             .current_dir(self.data.path())
@@ -138,8 +144,9 @@ impl Stack {
             .env("DATABASE_URL", &self.database_url)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("APP_JOBS_CONCURRENCY", if n == 0 { "4" } else { "8" })
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .env("RUST_LOG", "warn,jobs::schedule=debug")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
             .spawn()
             .expect("app worker starts")
     }
@@ -170,7 +177,7 @@ impl Stack {
     /// Until the proxy answers and has sent a request to each replica (their `/ready` checks
     /// count: the proxy checks every replica every 2 s).
     async fn wait_until_both_serve(&self) {
-        let client = reqwest::Client::new();
+        let client = crate::client().build().unwrap();
         tokio::time::timeout(PATIENCE, async {
             loop {
                 let ready = client.get(format!("{}/ready", self.proxy)).send().await;
@@ -195,10 +202,71 @@ impl Stack {
         });
     }
 
+    fn worker_log(&self, n: usize) -> std::path::PathBuf {
+        self.data.path().join(format!("worker-{n}.log"))
+    }
+
+    /// Marks the engine's hourly schedule as last fired two days ago.
+    async fn seed_missed_tick(&self) {
+        let two_days_ago = chrono::Utc::now() - chrono::TimeDelta::days(2);
+        let seeded = self
+            .db
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DatabaseBackend::Postgres,
+                "INSERT INTO job_schedules (name, last_tick_at) VALUES ($1, $2)",
+                [MISSED.into(), two_days_ago.into()],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(seeded.rows_affected(), 1);
+    }
+
+    /// Both workers looked at the missed tick as they started: one fired it, the other found it
+    /// fired, and the queue holds one job for it.
+    pub async fn missed_tick_fired_once(&self) {
+        let logs = tokio::time::timeout(PATIENCE, async {
+            loop {
+                let logs: Vec<String> = (0..self.workers.len())
+                    .map(|n| std::fs::read_to_string(self.worker_log(n)).unwrap_or_default())
+                    .collect();
+                if logs.iter().all(|log| log.contains(MISSED)) {
+                    break logs;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await
+        .expect("both workers looked at the schedule");
+        let lines: Vec<&str> = logs
+            .iter()
+            .flat_map(|log| log.lines())
+            .filter(|line| line.contains(MISSED))
+            .collect();
+        let fired = lines
+            .iter()
+            .filter(|l| l.contains("scheduled job enqueued"))
+            .count();
+        let found = lines
+            .iter()
+            .filter(|l| l.contains("tick already fired"))
+            .count();
+        assert_eq!((fired, found), (1, 1), "{lines:#?}");
+        let queue = jobs::Queue::new(self.db.clone(), db::Hub::new(self.db.clone(), 16));
+        let filter = jobs::ListFilter {
+            kind: Some(MISSED.into()),
+            limit: 10,
+            ..jobs::ListFilter::default()
+        };
+        assert_eq!(queue.list(&filter).await.unwrap().len(), 1, "one job");
+    }
+
     /// Replica `n`'s `/metrics`.
     pub async fn metrics(&self, n: usize) -> String {
         let url = format!("http://{}/metrics", self.replicas[n].metrics);
-        reqwest::get(url).await.unwrap().text().await.unwrap()
+        let client = crate::client().build().unwrap();
+        let response = client.get(&url).send().await;
+        let response = response.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        response.text().await.unwrap()
     }
 
     /// How many `GET route` requests replica `n` answered with `status`.
