@@ -5,6 +5,7 @@
 //! a transaction it already holds. This crate knows nothing of HTTP: it returns [`Error`], which classifies what
 //! went wrong, and `web` decides what that means for a response.
 
+pub mod account_tokens;
 mod actor;
 pub mod api_tokens;
 pub mod audit;

@@ -62,6 +62,7 @@ pub async fn create(
         email: Set(email.0.clone()),
         password_hash: Set(password_hash.to_owned()),
         is_admin: Set(is_admin),
+        email_verified_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -106,6 +107,20 @@ pub async fn set_password_hash(db: &impl Writer, id: i64, password_hash: &str) -
         return Err(Error::NotFound { entity: "user", id });
     }
     Ok(())
+}
+
+/// Records that the owner of `email` confirmed it for user `id` (no change if the user's address
+/// is another by now, or was confirmed already). Returns whether it changed.
+pub async fn mark_verified(db: &impl Writer, id: i64, email: &str) -> Result<bool> {
+    let _turn = db.write_turn().await?;
+    let result = Users::update_many()
+        .col_expr(Column::EmailVerifiedAt, Expr::value(crate::now()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Email.eq(email))
+        .filter(Column::EmailVerifiedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// Makes a user an admin (or not).

@@ -15,6 +15,7 @@ pub struct WebConfig {
     /// `Cache-Control: max-age` for `/static`; zero means "revalidate every time" (development).
     pub static_max_age: Duration,
     pub security: SecurityConfig,
+    pub accounts: AccountsConfig,
     pub chat: crate::chat::ChatConfig, // [demo:chat]
     pub uploads: UploadConfig,
     pub server: ServerConfig,
@@ -123,6 +124,7 @@ impl Default for WebConfig {
             body_limit: 1024 * 1024,
             static_max_age: Duration::from_secs(24 * 60 * 60),
             security: SecurityConfig::default(),
+            accounts: AccountsConfig::default(),
             chat: crate::chat::ChatConfig::default(), // [demo:chat]
             uploads: UploadConfig::under(std::path::Path::new("data")),
             server: ServerConfig::default(),
@@ -146,6 +148,45 @@ impl Default for SecurityConfig {
             auth_rate_limit: 10,
             auth_rate_window: Duration::from_secs(5 * 60),
             auth_lockout_max: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// The account flows that go through the user's mailbox.
+#[derive(Debug, Clone, Default)]
+pub struct AccountsConfig {
+    pub email_verification: EmailVerification,
+    /// Where links in mails point, like `https://example.com` (no trailing slash); `None`: the
+    /// scheme and host of the request that asked for the mail (the host is one of
+    /// `APP_ALLOWED_HOSTS` in production).
+    pub public_url: Option<String>,
+}
+
+/// Whether a new account must confirm its address before it can sign in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmailVerification {
+    /// Sign-up signs the new account in at once; a banner asks it to confirm its address. The
+    /// sign-up answer tells whether an address was registered (as Django's does).
+    #[default]
+    Optional,
+    /// Sign-up answers the same for every address and signs nobody in; signing in waits until
+    /// the address is confirmed by the link mailed to it.
+    Required,
+}
+
+impl EmailVerification {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "optional" => Ok(Self::Optional),
+            "required" => Ok(Self::Required),
+            _ => Err(format!("`{s}` is not `optional` or `required`")),
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Optional => "optional",
+            Self::Required => "required",
         }
     }
 }

@@ -311,11 +311,17 @@ fn request_span<B>(
         .extensions()
         .get::<MatchedPath>()
         .map_or("(no route)", MatchedPath::as_str);
+    // A mailed link's token stays out of the logs: such a request logs its route as its URI.
+    let uri: &dyn std::fmt::Display = if route.contains("{token}") {
+        &route
+    } else {
+        request.uri()
+    };
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
         route = %route,
-        uri = %request.uri(),
+        uri = %uri,
         client = client.ip.map(tracing::field::display),
         request_id = %request_id.to_str().unwrap_or_default(),
     );

@@ -34,7 +34,8 @@ pub mod upload;
 
 pub use chat::ChatConfig; // [demo:chat]
 pub use config::{
-    SECURE_SESSION_COOKIE, SESSION_COOKIE, SecurityConfig, ServerConfig, UploadConfig, WebConfig,
+    AccountsConfig, EmailVerification, SECURE_SESSION_COOKIE, SESSION_COOKIE, SecurityConfig,
+    ServerConfig, UploadConfig, WebConfig,
 };
 pub use error::{Error, Result};
 pub use router::build as build_router;

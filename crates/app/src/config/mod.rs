@@ -94,6 +94,8 @@ const VARIABLES: &[&str] = &[
     "APP_AUTH_RATE_LIMIT",
     "APP_AUTH_RATE_WINDOW_SECS",
     "APP_AUTH_LOCKOUT_MAX_SECS",
+    "APP_EMAIL_VERIFICATION",
+    "APP_PUBLIC_URL",
     "APP_PASSWORD_HASHERS",
     "APP_UPLOAD_MAX_BYTES",
     "APP_UPLOAD_MAX_PIXELS",
@@ -275,6 +277,7 @@ impl Config {
                 defaults.static_max_age
             },
             security: security::read(&mut r, env),
+            accounts: security::read_accounts(&mut r),
             chat: chat::read(&mut r), // [demo:chat]
             uploads: defaults.uploads,
             server: server::read(&mut r),
@@ -397,6 +400,7 @@ impl Config {
             self.web.password_hashers.to_string(),
         ));
         rows.extend(security::describe(&self.web.security));
+        rows.extend(security::describe_accounts(&self.web.accounts));
         rows.extend(self.jobs.describe());
         rows.extend(chat::describe(&self.web.chat)); // [demo:chat]
         rows.extend(realtime::describe(&self.web.uploads));

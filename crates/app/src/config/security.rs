@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use web::SecurityConfig;
+use web::{AccountsConfig, EmailVerification, SecurityConfig};
 
 use super::{
     Config, Environment, Source,
@@ -61,6 +61,41 @@ pub(super) fn read<F: Fn(&str) -> Option<(String, Source)>>(
             parse_secs,
         ),
     }
+}
+
+/// `APP_EMAIL_VERIFICATION` and `APP_PUBLIC_URL`.
+pub(super) fn read_accounts<F: Fn(&str) -> Option<(String, Source)>>(
+    r: &mut Reader<'_, F>,
+) -> AccountsConfig {
+    AccountsConfig {
+        email_verification: r.parse(
+            "APP_EMAIL_VERIFICATION",
+            EmailVerification::default(),
+            EmailVerification::parse,
+        ),
+        public_url: r.parse("APP_PUBLIC_URL", None, |s| {
+            let mut origins = parse_origins(s.trim_end_matches('/'))?;
+            match (origins.pop(), origins.is_empty()) {
+                (Some(url), true) => Ok(Some(url)),
+                _ => Err("give one address, like https://example.com".into()),
+            }
+        }),
+    }
+}
+
+pub(super) fn describe_accounts(a: &AccountsConfig) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "APP_EMAIL_VERIFICATION",
+            a.email_verification.as_str().to_owned(),
+        ),
+        (
+            "APP_PUBLIC_URL",
+            a.public_url
+                .clone()
+                .unwrap_or_else(|| "(not set: links use the request's host)".into()),
+        ),
+    ]
 }
 
 pub(super) fn describe(s: &SecurityConfig) -> Vec<(&'static str, String)> {
@@ -123,6 +158,15 @@ pub fn deploy_problems(config: &Config) -> Vec<String> {
     }
     if s.hsts_max_age.is_none() {
         problems.push("APP_HSTS_SECS is off: browsers are not told to insist on HTTPS".into());
+    }
+    let wildcard_host = s
+        .allowed_hosts
+        .iter()
+        .any(|h| h == "*" || h.starts_with('.'));
+    if config.web.accounts.public_url.is_none() && wildcard_host {
+        problems.push(
+            "APP_PUBLIC_URL is not set and APP_ALLOWED_HOSTS has a wildcard: password-reset links would use whatever matching host a request names; set APP_PUBLIC_URL".into(),
+        );
     }
     if s.cors_origins.iter().any(|o| o == "*") {
         problems.push("APP_CORS_ORIGINS is `*`: every website's scripts may call the API".into());

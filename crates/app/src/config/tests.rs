@@ -235,3 +235,27 @@ fn the_metrics_address_turns_request_metrics_on() {
     assert!(config.web.metrics);
     assert!(!Config::from_vars([]).unwrap().web.metrics);
 }
+
+#[test]
+fn email_verification_and_the_public_url_are_checked() {
+    let config = Config::from_vars([
+        ("APP_EMAIL_VERIFICATION", "Required"),
+        ("APP_PUBLIC_URL", "https://Example.com/"),
+    ])
+    .unwrap();
+    assert_eq!(
+        config.web.accounts.email_verification,
+        web::EmailVerification::Required
+    );
+    assert_eq!(
+        config.web.accounts.public_url.as_deref(),
+        Some("https://example.com")
+    );
+    let problems = errors(&[
+        ("APP_EMAIL_VERIFICATION", "sometimes"),
+        ("APP_PUBLIC_URL", "example.com/app"),
+    ]);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("APP_EMAIL_VERIFICATION: `sometimes` is not"));
+    assert!(problems[1].starts_with("APP_PUBLIC_URL: "));
+}

@@ -9,9 +9,9 @@ use crate::{
 };
 
 #[tokio::test]
-async fn sign_up_shows_field_errors_then_signs_in() {
+async fn sign_up_shows_field_errors_then_signs_in_and_asks_to_confirm() {
     e2e(
-        "sign_up_shows_field_errors_then_signs_in",
+        "sign_up_shows_field_errors_then_signs_in_and_asks_to_confirm",
         async |t: &E2e| -> Result<()> {
             let b = t.browser(Screen::Phone).await?;
             b.goto("/signup").await?;
@@ -36,8 +36,21 @@ async fn sign_up_shows_field_errors_then_signs_in() {
             b.fill("#email", "ada@example.com").await?;
             b.fill("#password", "a long enough password").await?;
             b.click("form.form button[type=submit]").await?;
-            b.wait_for_text(".flash", "Check your inbox").await?;
-            ensure!(b.path().await?.starts_with("/login"), "sent to sign in");
+            b.wait_for_text(".flash", "Welcome! You are signed in as ada@example.com")
+                .await?;
+            ensure!(
+                b.text("main")
+                    .await?
+                    .contains("Please confirm your address"),
+                "the banner asks for the address to be confirmed"
+            );
+            b.check_page().await?;
+
+            // Out, and in again: a wrong password first.
+            b.click(".nav-toggle-label").await?;
+            b.click(".account-nav .link-button").await?;
+            b.wait_for_text(".flash", "You are signed out.").await?;
+            b.goto("/login").await?;
 
             b.fill("#email", "ada@example.com").await?;
             b.fill("#password", "a wrong password").await?;

@@ -18,6 +18,7 @@ const PUBLIC: &[&str] = &[
     "/",
     "/login",
     "/signup",
+    "/password/reset",
     "/no-such-page",
     "/products",       // [demo:products]
     "/products/stats", // [demo:products]

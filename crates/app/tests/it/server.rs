@@ -206,6 +206,7 @@ async fn shutdown_is_not_held_off_by_open_connections_or_streams() {
     let never_run = jobs::kinds::AccountEmail {
         to: "nobody@example.com".into(),
         notice: jobs::kinds::AccountNotice::Welcome,
+        link: None,
     };
     let job = queue.enqueue(&app.db, &never_run).await.unwrap();
     let mut events = app

@@ -1,5 +1,6 @@
 //! sea-orm entities: one file per table, mirroring `migrations/`.
 
+pub mod account_token;
 pub mod api_token;
 pub mod audit_log;
 pub mod chat_message; // [demo:chat]

@@ -13,6 +13,8 @@ pub struct Model {
     /// A PHC string (`$argon2id$v=19$m=...`); never leaves the server.
     pub password_hash: String,
     pub is_admin: bool,
+    /// When the owner followed the link mailed to the address; `None` until then.
+    pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,5 +1,5 @@
-//! Every hour: delete expired sessions and rate-limit counters whose window is long over, so
-//! neither table grows for ever.
+//! Every hour: delete expired sessions, expired account links and rate-limit counters whose
+//! window is long over, so no table grows for ever.
 
 use crate::{BoxError, Job, JobContext, Services};
 
@@ -22,7 +22,8 @@ impl Job for PurgeSessions {
         let now = ctx.app.queue.clock().now();
         let sessions = db::sessions::delete_expired(&ctx.app.db, now).await?;
         let counters = db::rate_limits::delete_stale(&ctx.app.db, now - KEEP_RATE_LIMITS).await?;
-        tracing::info!(sessions, counters, "purged expired sessions");
+        let links = db::account_tokens::delete_expired(&ctx.app.db, now).await?;
+        tracing::info!(sessions, counters, links, "purged expired sessions");
         Ok(())
     }
 }

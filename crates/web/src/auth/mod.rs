@@ -68,7 +68,7 @@ async fn from_token(state: &AppState, value: &header::HeaderValue) -> Result<Cur
         .ok_or_else(|| {
             Error::Unauthorized("Send the API token as `Authorization: Bearer <token>`.".into())
         })?;
-    let hash = tokens::hash_api_token(token);
+    let hash = tokens::hash_token(token);
     if let Some(user) = state.tokens().get(&hash).await {
         return Ok(user);
     }

@@ -1,4 +1,5 @@
-//! Random secrets: API tokens (shown once, stored as SHA-256) and CSRF tokens.
+//! Random secrets: API tokens (shown once, stored as SHA-256), the tokens of links mailed to
+//! an account (stored the same way) and CSRF tokens.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
@@ -21,9 +22,9 @@ pub fn new_api_token() -> Result<String> {
     Ok(format!("{API_TOKEN_PREFIX}{}", random(32)?))
 }
 
-/// What is stored for a token: SHA-256, hex. Tokens are long and random, so a fast hash is
+/// What is stored for an API token or a mailed link's token: SHA-256, hex. Tokens are long and random, so a fast hash is
 /// enough (no one can guess their way through 2^256), and lookups stay one indexed query.
-pub fn hash_api_token(token: &str) -> String {
+pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -49,7 +50,7 @@ pub async fn issue(
         db,
         user_id,
         name,
-        &hash_api_token(&token),
+        &hash_token(&token),
         &display_prefix(&token),
     )
     .await?;
@@ -73,10 +74,10 @@ mod tests {
         let b = new_api_token().unwrap();
         assert_ne!(a, b);
         assert!(a.starts_with("app_") && a.len() == 4 + 43, "{a}");
-        let hash = hash_api_token(&a);
+        let hash = hash_token(&a);
         assert_eq!(hash.len(), 64);
-        assert_eq!(hash, hash_api_token(&a));
-        assert_ne!(hash, hash_api_token(&b));
+        assert_eq!(hash, hash_token(&a));
+        assert_ne!(hash, hash_token(&b));
         assert_eq!(display_prefix(&a).len(), 10);
     }
 

@@ -16,6 +16,8 @@ pub struct CurrentUser {
     pub id: i64,
     pub email: String,
     pub is_admin: bool,
+    /// Whether the owner confirmed the address by the link mailed to it.
+    pub email_verified: bool,
     pub via: AuthMethod,
 }
 
@@ -33,6 +35,7 @@ impl CurrentUser {
             id: user.id,
             email: user.email,
             is_admin: user.is_admin,
+            email_verified: user.email_verified_at.is_some(),
             via,
         }
     }

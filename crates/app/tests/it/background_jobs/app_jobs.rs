@@ -180,6 +180,7 @@ async fn the_nightly_purge_drops_finished_jobs_only() {
     let welcome = jobs::kinds::AccountEmail {
         to: "later@example.com".into(),
         notice: jobs::kinds::AccountNotice::Welcome,
+        link: None,
     };
     let pending = queue.enqueue_at(&app.db, &welcome, later).await.unwrap();
 

@@ -82,6 +82,7 @@ fn welcome(to: &str) -> AccountEmail {
     AccountEmail {
         to: to.to_owned(),
         notice: AccountNotice::Welcome,
+        link: None,
     }
 }
 

@@ -185,8 +185,24 @@ pub fn password_hash(password: &str) -> String {
         .clone()
 }
 
-/// A user with the password [`ADMIN_PASSWORD`], straight into the database.
+/// A user with the password [`ADMIN_PASSWORD`] and a confirmed address, straight into the
+/// database.
 pub async fn create_user(db: &DatabaseConnection, email: &str, is_admin: bool) -> db::users::User {
+    let user = create_unconfirmed_user(db, email, is_admin).await;
+    assert!(
+        db::users::mark_verified(db, user.id, &user.email)
+            .await
+            .unwrap()
+    );
+    db::users::get(db, user.id).await.unwrap()
+}
+
+/// The same, with the address not confirmed (as a sign-up leaves it).
+pub async fn create_unconfirmed_user(
+    db: &DatabaseConnection,
+    email: &str,
+    is_admin: bool,
+) -> db::users::User {
     let email = db::users::Email::parse(email).unwrap();
     let hash = tokio::task::spawn_blocking(|| password_hash(ADMIN_PASSWORD))
         .await

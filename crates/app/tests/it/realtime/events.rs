@@ -62,6 +62,7 @@ async fn a_queued_job(app: &TestApp) -> i64 {
     let welcome = jobs::kinds::AccountEmail {
         to: "followed@example.com".into(),
         notice: jobs::kinds::AccountNotice::Welcome,
+        link: None,
     };
     queue.enqueue(&app.db, &welcome).await.unwrap().id
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::visit_form;
 use crate::{
     background_jobs::app_jobs::{app_without_worker, services},
-    helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, html, problem, spawn_app},
+    helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, html, problem, spawn_app, spawn_app_with},
 };
 
 fn location(response: &reqwest::Response) -> String {
@@ -16,8 +16,10 @@ fn location(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
+/// By default (`APP_EMAIL_VERIFICATION=optional`) a sign-up signs the new account in; a banner
+/// asks it to confirm its address, by the link in the welcome mail.
 #[tokio::test]
-async fn a_visitor_signs_up_with_the_form_then_signs_in_and_gets_a_welcome_mail() {
+async fn a_visitor_signs_up_with_the_form_is_signed_in_and_confirms_the_address_by_mail() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_without_worker(dir.path()).await;
     let (browser, token) = visit_form(&app, "/signup").await;
@@ -35,39 +37,127 @@ async fn a_visitor_signs_up_with_the_form_then_signs_in_and_gets_a_welcome_mail(
         .unwrap();
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/login?next=/account");
+    assert_eq!(location(&response), "/account");
     let page = html(
-        browser
-            .get(app.url("/login?next=/account"))
-            .send()
-            .await
-            .unwrap(),
+        browser.get(app.url("/account")).send().await.unwrap(),
         StatusCode::OK,
     )
     .await;
-    assert!(page.contains("Check your inbox"), "the flash is shown");
-    assert!(!page.contains("new.user@example.com"), "not signed in yet");
-    crate::helpers::sign_in(
-        &app.anonymous(),
-        &app.address,
-        "new.user@example.com",
-        "long enough password",
-    )
-    .await;
+    assert!(page.contains("Welcome! You are signed in as new.user@example.com"));
+    assert!(page.contains("Please confirm your address"), "the banner");
     let mail = sent_mail(&app, dir.path()).await;
     assert_eq!(mail.len(), 1);
     assert_eq!(
         (mail[0].to.as_str(), mail[0].subject.as_str()),
         ("new.user@example.com", "Your account is ready")
     );
+
+    // The link opens a page that asks; only its form confirms (mail scanners open links too).
+    let link = link_in(&mail[0]);
+    assert!(
+        link.starts_with(&format!("{}/verify/", app.address)),
+        "{link}"
+    );
+    let page = html(browser.get(&link).send().await.unwrap(), StatusCode::OK).await;
+    let email = db::users::Email::parse("new.user@example.com").unwrap();
+    let user = db::users::find_by_email(&app.db, &email).await.unwrap();
+    assert!(
+        user.unwrap().email_verified_at.is_none(),
+        "not before the form"
+    );
+    let confirmed = browser
+        .post(&link)
+        .form(&[("csrf_token", super::form_token(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let page = html(
+        browser.get(app.url("/")).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(page.contains("Thank you: new.user@example.com is confirmed."));
+    assert!(!page.contains("Please confirm your address"), "no banner");
+    let me: serde_json::Value = browser
+        .get(app.url("/api/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["email_verified"], true);
+
+    // Once only.
+    let again = browser.get(&link).send().await.unwrap();
+    let page = html(again, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("This link cannot be used"));
 }
 
-/// Signup must not tell anyone which addresses have accounts: a registered address gets the
-/// same answer (page, status, JSON) as a new one, and its owner a mail instead.
+/// The JSON sign-up of a new address signs in too (201 with the CSRF token, as a sign-in
+/// answers); a registered address gets 202, its owner a note with the reset page's address.
 #[tokio::test]
-async fn signup_answers_the_same_for_a_registered_address_and_tells_its_owner_by_mail() {
+async fn the_api_signup_signs_a_new_account_in_and_tells_a_registered_address_so() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_without_worker(dir.path()).await;
+    let client = app.anonymous();
+    let signup = |email: &'static str| {
+        client
+            .post(app.url("/api/auth/signup"))
+            .json(&json!({ "email": email, "password": "long enough password" }))
+            .send()
+    };
+
+    let created = signup("api.user@example.com").await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let body: serde_json::Value = created.json().await.unwrap();
+    assert_eq!(body["user"]["email"], "api.user@example.com");
+    assert_eq!(body["user"]["email_verified"], false);
+    let csrf = body["csrf_token"].as_str().unwrap();
+    let tokens = client
+        .post(app.url("/api/auth/tokens"))
+        .header("x-csrf-token", csrf)
+        .json(&json!({ "name": "laptop" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens.status(), StatusCode::CREATED, "the session works");
+
+    let taken = app
+        .anonymous()
+        .post(app.url("/api/auth/signup"))
+        .json(&json!({ "email": ADMIN_EMAIL, "password": "long enough password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), StatusCode::ACCEPTED);
+    let body: serde_json::Value = taken.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already has an account")
+    );
+    let mail = sent_mail(&app, dir.path()).await;
+    let note = mail.iter().find(|m| m.to == ADMIN_EMAIL).unwrap();
+    assert_eq!(note.subject, "Someone tried to sign up with your address");
+    assert_eq!(link_in(note), format!("{}/password/reset", app.address));
+}
+
+/// With `APP_EMAIL_VERIFICATION=required`, sign-up must not tell anyone which addresses have
+/// accounts: a registered address gets the same answer (page, status, JSON) as a new one, and
+/// its owner a mail instead. Nobody is signed in until the address is confirmed.
+#[tokio::test]
+async fn when_confirming_is_required_signup_answers_alike_and_sign_in_waits_for_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let app = spawn_app_with(&[
+        ("APP_JOBS_IN_PROCESS", "false"),
+        ("APP_DATA_DIR", data_dir),
+        ("APP_EMAIL_VERIFICATION", "required"),
+    ])
+    .await;
     let app = &app;
     let form = |email: &'static str| async move {
         let (browser, token) = visit_form(app, "/signup").await;
@@ -112,33 +202,61 @@ async fn signup_answers_the_same_for_a_registered_address_and_tells_its_owner_by
             .join("\n")
     };
     assert_eq!(strip_tokens(&new_page), strip_tokens(&taken_page));
+    assert!(new_page.contains("Check your inbox"), "the flash is shown");
+    assert!(!new_page.contains("fresh@example.com"), "not signed in");
     assert_eq!(new_api, taken_api);
     assert_eq!(new_api.0, StatusCode::ACCEPTED);
     assert!(!taken_page.contains("already"), "{taken_page}");
-    let mut mail: Vec<(String, String)> = sent_mail(app, dir.path())
-        .await
-        .into_iter()
-        .map(|m| (m.to, m.subject))
+    let mail = sent_mail(app, dir.path()).await;
+    let mut sent: Vec<(&str, &str)> = mail
+        .iter()
+        .map(|m| (m.to.as_str(), m.subject.as_str()))
         .collect();
-    mail.sort();
+    sent.sort_unstable();
     assert_eq!(
-        mail,
+        sent,
         [
-            (
-                ADMIN_EMAIL.to_owned(),
-                "Someone tried to sign up with your address".to_owned()
-            ),
-            (
-                "fresh2@example.com".to_owned(),
-                "Your account is ready".to_owned()
-            ),
-            (
-                "fresh@example.com".to_owned(),
-                "Your account is ready".to_owned()
-            ),
+            (ADMIN_EMAIL, "Someone tried to sign up with your address"),
+            ("fresh2@example.com", "Your account is ready"),
+            ("fresh@example.com", "Your account is ready"),
         ]
     );
     assert_eq!(db::users::count(&app.db).await.unwrap(), 3);
+
+    // The right password, an unconfirmed address: refused, and a fresh link is mailed.
+    let login = |client: reqwest::Client| async move {
+        client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({ "email": "fresh@example.com", "password": "long enough password" }))
+            .send()
+            .await
+            .unwrap()
+    };
+    let refused = problem(login(app.anonymous()).await, StatusCode::FORBIDDEN).await;
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(detail.contains("Confirm your address first"), "{detail}");
+    let fresh = sent_mail(app, dir.path()).await;
+    assert_eq!(fresh.len(), 1);
+    assert_eq!(fresh[0].subject, "Confirm your address");
+    let token = link_in(&fresh[0]).rsplit('/').next().unwrap().to_owned();
+    let confirmed = app
+        .anonymous()
+        .post(app.url("/api/auth/verify"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::NO_CONTENT);
+    assert_eq!(login(app.anonymous()).await.status(), StatusCode::OK);
+}
+
+/// The first line of a mail that is a link.
+pub fn link_in(mail: &jobs::Email) -> String {
+    mail.body
+        .lines()
+        .find(|line| line.starts_with("http"))
+        .unwrap_or_else(|| panic!("a link in {}", mail.body))
+        .to_owned()
 }
 
 #[tokio::test]
@@ -179,7 +297,10 @@ async fn signup_errors_re_render_the_form_with_field_errors_and_the_email_kept()
 }
 
 /// Runs the queued jobs with a mail-catching worker; returns what it sent.
-async fn sent_mail(app: &crate::helpers::TestApp, data_dir: &std::path::Path) -> Vec<jobs::Email> {
+pub async fn sent_mail(
+    app: &crate::helpers::TestApp,
+    data_dir: &std::path::Path,
+) -> Vec<jobs::Email> {
     let services = services(app, data_dir);
     let mailer = services.mailer.clone();
     let runner = jobs::kinds::runner(

@@ -119,6 +119,7 @@ async fn s2_safe_methods_never_change_state() {
     let pending = jobs::kinds::AccountEmail {
         to: "kept@example.com".into(),
         notice: jobs::kinds::AccountNotice::Welcome,
+        link: None,
     };
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
     let id = queue.enqueue_at(&app.db, &pending, later).await.unwrap().id;

@@ -96,13 +96,14 @@ async fn s13_passwords_tokens_and_cookies_never_appear_in_the_logs() {
     let address = server.address.clone();
     let password = "S3cret-Pa55word-for-logs";
     let client = browser(&address);
-    let signed_up = client
+    // Signed up (and in) in one browser, signing in again in another.
+    let signed_up = browser(&address)
         .post(format!("{address}/api/auth/signup"))
         .json(&json!({ "email": "logs@example.com", "password": password }))
         .send()
         .await
         .unwrap();
-    assert_eq!(signed_up.status(), StatusCode::ACCEPTED);
+    assert_eq!(signed_up.status(), StatusCode::CREATED);
     let signed_in = client
         .post(format!("{address}/api/auth/login"))
         .json(&json!({ "email": "logs@example.com", "password": password }))
@@ -158,15 +159,28 @@ async fn s13_passwords_tokens_and_cookies_never_appear_in_the_logs() {
         .await
         .unwrap();
     assert_eq!(with_token.status(), StatusCode::OK);
+    // A mailed link's token (made up here: the page answers 400, the request is logged).
+    let link_token = "Mailed-Link-Token-0123456789abcdefghijklmnop";
+    for path in ["/password/reset", "/verify"] {
+        let opened = reqwest::get(format!("{address}{path}/{link_token}"))
+            .await
+            .unwrap();
+        assert_eq!(opened.status(), StatusCode::BAD_REQUEST);
+    }
 
     server.terminate();
     let (_, log) = server.wait(std::time::Duration::from_secs(60)).await;
     assert!(log.contains("signed in"), "the log is on at debug: {log}");
+    assert!(
+        log.contains("/password/reset/{token}"),
+        "the link's request, by its route"
+    );
     for (what, secret) in [
         ("password", password),
         ("API token", token.as_str()),
         ("session cookie", cookie_value.as_str()),
         ("CSRF token", csrf.as_str()),
+        ("mailed link's token", link_token),
     ] {
         assert!(!log.contains(secret), "the {what} appears in the log");
     }

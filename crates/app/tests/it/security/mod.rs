@@ -10,6 +10,7 @@ mod inputs;
 mod ownership; // [demo:products]
 mod proxies;
 mod rate_limits;
+mod recovery;
 mod sessions;
 mod tokens;
 

@@ -96,8 +96,8 @@ async fn s15_signup_is_limited_per_ip() {
             .send()
     };
 
-    assert_eq!(signup(1).await.unwrap().status(), StatusCode::ACCEPTED);
-    assert_eq!(signup(2).await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(signup(1).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(signup(2).await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(
         signup(3).await.unwrap().status(),
         StatusCode::TOO_MANY_REQUESTS

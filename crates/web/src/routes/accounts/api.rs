@@ -12,9 +12,9 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::pages::TokenView;
+use super::{SignedUp, SiteUrl, links, pages::TokenView, recovery};
 use crate::{
-    AppState, Error, Result,
+    AppState, EmailVerification, Error, Result,
     auth::{ClientIp, CurrentUser, MaybeUser, RequireUser, session},
     extract::{Json, Path},
 };
@@ -28,6 +28,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/auth/password", post(change_password))
         .route("/api/auth/tokens", get(list_tokens).post(create_token))
         .route("/api/auth/tokens/{id}", delete(revoke_token))
+        .route("/api/auth/password/reset", post(ask_for_reset))
+        .route("/api/auth/password/reset/confirm", post(reset_password))
+        .route("/api/auth/verify", post(confirm_address))
+        .route("/api/auth/verify/resend", post(resend_confirmation))
 }
 
 #[derive(Deserialize)]
@@ -48,6 +52,8 @@ struct UserView {
     id: i64,
     email: String,
     is_admin: bool,
+    /// Whether the address was confirmed by the link mailed to it.
+    email_verified: bool,
 }
 
 impl From<db::users::User> for UserView {
@@ -56,6 +62,7 @@ impl From<db::users::User> for UserView {
             id: u.id,
             email: u.email,
             is_admin: u.is_admin,
+            email_verified: u.email_verified_at.is_some(),
         }
     }
 }
@@ -66,37 +73,54 @@ impl From<CurrentUser> for UserView {
             id: u.id,
             email: u.email,
             is_admin: u.is_admin,
+            email_verified: u.email_verified,
         }
     }
 }
 
 #[derive(Debug, Serialize)]
-struct Accepted {
-    detail: &'static str,
+struct Accepted<T = &'static str> {
+    detail: T,
 }
 
-/// 202 whether the address was new or not (see `sign_up`): sign in afterwards.
+/// When confirming the address is optional, a new account is signed in: 201 with the user and
+/// the CSRF token, as a sign-in answers. Otherwise (a registered address, or confirming is
+/// required) 202 with what happens next.
 #[tracing::instrument(skip_all)]
 async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    site: SiteUrl,
+    session: Session,
     Json(input): Json<Credentials>,
 ) -> Result<Response> {
-    super::sign_up(&state, ip, &input.email, &input.password).await?;
-    let accepted = Accepted {
-        detail: super::SIGNUP_DONE,
+    let signed_up =
+        super::sign_up(&state, &session, ip, &site, &input.email, &input.password).await?;
+    let detail = match signed_up {
+        _ if state.config.accounts.email_verification == EmailVerification::Required => {
+            super::SIGNUP_DONE
+        }
+        SignedUp::New(user) => {
+            let signed_in = SignedIn {
+                user: user.into(),
+                csrf_token: Some(session::csrf_token(&session).await?),
+            };
+            return Ok((StatusCode::CREATED, Json(signed_in)).into_response());
+        }
+        SignedUp::Registered => super::SIGNUP_REGISTERED,
     };
-    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Accepted { detail })).into_response())
 }
 
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    site: SiteUrl,
     session: Session,
     Json(input): Json<Credentials>,
 ) -> Result<Json<SignedIn>> {
-    let user = super::log_in(&state, &session, ip, &input.email, &input.password).await?;
+    let user = super::log_in(&state, &session, ip, &site, &input.email, &input.password).await?;
     let csrf_token = Some(session::csrf_token(&session).await?);
     Ok(Json(SignedIn {
         user: user.into(),
@@ -187,4 +211,78 @@ async fn revoke_token(
 ) -> Result<StatusCode> {
     super::revoke_token(&state, user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetAsk {
+    email: String,
+}
+
+/// 202 whether the address has an account or not; when it has, its owner gets a link.
+#[tracing::instrument(skip_all)]
+async fn ask_for_reset(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    site: SiteUrl,
+    Json(input): Json<ResetAsk>,
+) -> Result<Response> {
+    links::request_reset(&state, ip, &site, &input.email).await?;
+    let detail = recovery::reset_asked(input.email.trim());
+    Ok((StatusCode::ACCEPTED, Json(Accepted { detail })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetWithLink {
+    /// The last part of the link that was mailed.
+    token: String,
+    password: String,
+}
+
+/// 204: the password is changed and every session and token of the account ended; 422 with a
+/// `token` field error when the link was used, expired or never sent.
+#[tracing::instrument(skip_all)]
+async fn reset_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(input): Json<ResetWithLink>,
+) -> Result<StatusCode> {
+    links::reset_password(&state, ip, &input.token, &input.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Confirmation {
+    token: String,
+}
+
+/// 204: the address the link was sent to is confirmed; 422 when the link cannot be used.
+async fn confirm_address(
+    State(state): State<AppState>,
+    Json(input): Json<Confirmation>,
+) -> Result<StatusCode> {
+    if links::confirm_address(&state, &input.token)
+        .await?
+        .is_none()
+    {
+        let mut errors = db::FieldErrors::new();
+        errors.add("token", links::LINK_UNUSABLE);
+        return Err(Error::Validation(errors));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 202: a new link is on its way to the signed-in user's address (unless confirmed already, or
+/// three were sent this hour).
+async fn resend_confirmation(
+    State(state): State<AppState>,
+    RequireUser(user): RequireUser,
+    site: SiteUrl,
+) -> Result<Response> {
+    let user = db::users::get(&state.db, user.id).await?;
+    links::resend_confirmation(&state, &user, &site).await?;
+    let detail = "A link to confirm the address is on its way (at most three an hour).";
+    Ok((StatusCode::ACCEPTED, Json(Accepted { detail })).into_response())
 }

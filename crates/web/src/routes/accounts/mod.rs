@@ -1,29 +1,37 @@
 //! Accounts: signup, login, logout, password change and API tokens, as HTML forms (`pages`) and
-//! JSON endpoints under `/api/auth` (`api`), both on the functions below.
+//! JSON endpoints under `/api/auth` (`api`), both on the functions below; the links mailed to
+//! confirm an address or reset a password (`links`, their pages in `recovery`).
 
 mod api;
+mod links;
 mod pages;
+mod recovery;
 
 use std::net::IpAddr;
 
 use axum::Router;
 use db::{
     FieldErrors,
+    account_tokens::Purpose,
     users::{self, Email, User},
 };
 use jobs::kinds::{AccountEmail, AccountNotice};
 use tower_sessions::Session;
 
 use crate::{
-    AppState, Error, Result,
+    AppState, EmailVerification, Error, Result,
     auth::{
         password::{self, Password, Verified},
         rate_limit, session, tokens,
     },
 };
+use links::SiteUrl;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(pages::router()).merge(api::router())
+    Router::new()
+        .merge(pages::router())
+        .merge(recovery::router())
+        .merge(api::router())
 }
 
 /// Why an account action did not happen: field errors to show beside the form, credentials
@@ -31,6 +39,8 @@ pub(crate) fn router() -> Router<AppState> {
 enum Refused {
     Fields(FieldErrors),
     WrongCredentials,
+    /// The password was right, but the address is not confirmed yet (and must be).
+    Unconfirmed,
     Other(Error),
 }
 
@@ -52,6 +62,7 @@ impl From<Refused> for Error {
         match refused {
             Refused::Fields(errors) => Self::Validation(errors),
             Refused::WrongCredentials => Self::Unauthorized(WRONG_CREDENTIALS.into()),
+            Refused::Unconfirmed => Self::Forbidden(UNCONFIRMED.into()),
             Refused::Other(err) => err,
         }
     }
@@ -59,24 +70,51 @@ impl From<Refused> for Error {
 
 const WRONG_CREDENTIALS: &str = "The email or password is wrong.";
 
-/// What a signup answers, whether the address was new or already had an account: the page
-/// must not tell anyone which addresses are registered.
+const UNCONFIRMED: &str = "Confirm your address first: open the link we mailed to it (we have \
+     just sent a new one). Then sign in.";
+
+/// What a signup answers, whether the address was new or already had an account, when
+/// addresses must be confirmed: the page must not tell anyone which addresses are registered.
 const SIGNUP_DONE: &str = "Check your inbox: we sent a message to the address you gave. If it had no account, \
-     it has one now: sign in with the password you chose.";
+     it has one now: open the link in the message to confirm the address, then sign in.";
+
+/// What a signup answers for a registered address when confirming is optional (the answer
+/// to a new address, signing in, tells anyway).
+const SIGNUP_REGISTERED: &str = "That address already has an account: sign in, or choose a new \
+     password if you forgot it. We sent its owner a note too.";
+
+/// What the welcome says when the new account is signed in at once.
+fn welcome(email: &str) -> String {
+    format!(
+        "Welcome! You are signed in as {email}. We sent a link to that address: open it to \
+         confirm the address is yours."
+    )
+}
 
 /// The owner of a registered address hears about signup attempts at most this often.
 const NOTICE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
-/// Signs up: the same answer whether the address is new or not. A new address gets its account
-/// and a welcome mail; an address that has one gets a mail telling its owner instead, so nobody
-/// learns from the answer which addresses are registered (and both cost one password hash).
-/// The new account is not signed in: that too would tell.
+/// How a signup went.
+enum SignedUp {
+    /// A new account; signed in on the session when confirming the address is optional.
+    New(User),
+    /// The address had an account; its owner got a note.
+    Registered,
+}
+
+/// Signs up. A new address gets its account and a welcome mail with the link that confirms
+/// the address (both in one transaction); an address that has an account gets a note to its
+/// owner instead (both cost one password hash). When confirming is optional, the new account is
+/// signed in on `session`; when it is required, nobody is, and the caller answers both cases
+/// alike, so nobody learns from the answer which addresses are registered.
 async fn sign_up(
     state: &AppState,
+    session: &Session,
     ip: Option<IpAddr>,
+    site: &SiteUrl,
     email: &str,
     password: &str,
-) -> Result<(), Refused> {
+) -> Result<SignedUp, Refused> {
     rate_limit::check(state, "signup", &[rate_limit::client_key(ip)]).await?;
     let mut errors = FieldErrors::new();
     let email = Email::parse(email).map_err(|m| errors.add("email", m));
@@ -88,36 +126,34 @@ async fn sign_up(
     let txn = db::begin_write(&state.db).await?;
     match users::create(&txn, &email, &hash, false).await {
         Ok(user) => {
-            let welcome = AccountEmail {
-                to: user.email.clone(),
-                notice: AccountNotice::Welcome,
-            };
-            state
-                .jobs
-                .enqueue(&txn, &welcome)
-                .await
-                .map_err(Error::from)?;
+            let (purpose, notice) = (Purpose::VerifyEmail, AccountNotice::Welcome);
+            links::send(state, &txn, &user, purpose, notice, site).await?;
             txn.commit().await.map_err(db::Error::from)?;
             tracing::info!(user_id = user.id, "account created");
+            if state.config.accounts.email_verification == EmailVerification::Optional {
+                session::log_in(session, user.id).await?;
+            }
+            Ok(SignedUp::New(user))
         }
         Err(db::Error::Conflict(_)) => {
             drop(txn);
-            tell_owner_of_signup(state, &email).await?;
+            tell_owner_of_signup(state, &email, site).await?;
+            Ok(SignedUp::Registered)
         }
-        Err(other) => return Err(other.into()),
+        Err(other) => Err(other.into()),
     }
-    Ok(())
 }
 
 /// Someone signed up with a registered address: its owner gets a mail (at most one an hour, so
 /// signups cannot flood someone's inbox).
-async fn tell_owner_of_signup(state: &AppState, email: &Email) -> Result<()> {
+async fn tell_owner_of_signup(state: &AppState, email: &Email, site: &SiteUrl) -> Result<()> {
     let key = format!("signup-notice:{}", email.as_str());
     let decision = db::rate_limits::hit(&state.db, &key, 1, NOTICE_EVERY, db::now()).await?;
     if decision == db::rate_limits::Decision::Allowed {
         let notice = AccountEmail {
             to: email.as_str().to_owned(),
             notice: AccountNotice::AlreadyRegistered,
+            link: Some(format!("{}/password/reset", site.0)),
         };
         state.jobs.enqueue(&state.db, &notice).await?;
     }
@@ -127,11 +163,13 @@ async fn tell_owner_of_signup(state: &AppState, email: &Email) -> Result<()> {
 
 /// Checks an email and password and signs the user in on `session`. Every attempt counts
 /// against the client's address and backs off per account; an unknown email costs as much as a
-/// known one.
+/// known one. When addresses must be confirmed, an unconfirmed one is refused (after the
+/// password matched) and mailed a fresh link.
 async fn log_in(
     state: &AppState,
     session: &Session,
     ip: Option<IpAddr>,
+    site: &SiteUrl,
     email: &str,
     password: &str,
 ) -> Result<User, Refused> {
@@ -157,6 +195,15 @@ async fn log_in(
         tracing::info!(user_id = user.id, "password hash upgraded");
     }
     rate_limit::account_success(state, email).await?;
+    let must_confirm = state.config.accounts.email_verification == EmailVerification::Required;
+    if must_confirm && user.email_verified_at.is_none() {
+        links::resend_confirmation(state, &user, site).await?;
+        tracing::info!(
+            user_id = user.id,
+            "sign-in waits for the address to be confirmed"
+        );
+        return Err(Refused::Unconfirmed);
+    }
     session::log_in(session, user.id).await?;
     tracing::info!(user_id = user.id, "signed in");
     Ok(user)

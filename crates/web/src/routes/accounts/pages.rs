@@ -10,9 +10,9 @@ use axum::{
 use db::FieldErrors;
 use serde::{Deserialize, Serialize};
 
-use super::Refused;
+use super::{Refused, SignedUp, SiteUrl};
 use crate::{
-    AppState, Result,
+    AppState, EmailVerification, Result,
     auth::{ClientIp, RequireUser, safe_next, session},
     extract::{Form, Path, Query},
     page::{Page, first_error_per_field},
@@ -77,18 +77,35 @@ async fn signup_form(
 async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    site: SiteUrl,
     page: Page,
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response> {
-    match super::sign_up(&state, ip, &form.email, &form.password).await {
-        Ok(()) => {
+    let signed_up = super::sign_up(
+        &state,
+        page.session(),
+        ip,
+        &site,
+        &form.email,
+        &form.password,
+    )
+    .await;
+    let required = state.config.accounts.email_verification == EmailVerification::Required;
+    let next = safe_next(Some(&form.next));
+    let to_login = format!("/login?next={}", crate::auth::form_urlencode(&next));
+    match signed_up {
+        Ok(_) if required => {
             session::flash(page.session(), "info", super::SIGNUP_DONE).await?;
-            let next = safe_next(Some(&form.next));
-            Ok(Redirect::to(&format!(
-                "/login?next={}",
-                crate::auth::form_urlencode(&next)
-            ))
-            .into_response())
+            Ok(Redirect::to(&to_login).into_response())
+        }
+        Ok(SignedUp::New(user)) => {
+            let text = super::welcome(&user.email);
+            session::flash(page.session(), "success", text).await?;
+            Ok(Redirect::to(&next).into_response())
+        }
+        Ok(SignedUp::Registered) => {
+            session::flash(page.session(), "info", super::SIGNUP_REGISTERED).await?;
+            Ok(Redirect::to(&to_login).into_response())
         }
         Err(Refused::Fields(errors)) => {
             let html = credentials_page(page, &state, "accounts/signup.html", &form, Some(&errors))
@@ -123,10 +140,12 @@ async fn login_form(
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    site: SiteUrl,
     page: Page,
     Form(form): Form<CredentialsForm>,
 ) -> Result<Response> {
-    match super::log_in(&state, page.session(), ip, &form.email, &form.password).await {
+    let session = page.session();
+    match super::log_in(&state, session, ip, &site, &form.email, &form.password).await {
         Ok(user) => {
             let text = format!("Signed in as {}.", user.email);
             session::flash(page.session(), "success", text).await?;
@@ -138,6 +157,13 @@ async fn login(
             let html =
                 credentials_page(page, &state, "accounts/login.html", &form, Some(&errors)).await?;
             Ok((StatusCode::UNAUTHORIZED, html).into_response())
+        }
+        Err(Refused::Unconfirmed) => {
+            let mut errors = FieldErrors::new();
+            errors.add("form", super::UNCONFIRMED);
+            let html =
+                credentials_page(page, &state, "accounts/login.html", &form, Some(&errors)).await?;
+            Ok((StatusCode::FORBIDDEN, html).into_response())
         }
         Err(other) => Err(other.into()),
     }
