@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use web::chat::protocol::ServerFrame;
+
 use crate::{
     helpers::{create_token, sample},
     topology::Stack,
@@ -24,6 +26,12 @@ pub async fn between_replicas(stack: &Stack, admin: i64) {
         .connect()
         .await
         .unwrap();
+    // Each replica subscribes a socket to the room before it sends the room's history: from the
+    // history on, a message reaches it live. (One posted before could come in the history only.)
+    for client in [&mut writer, &mut reader] {
+        let greeted = client.next_matching(|f| matches!(f, ServerFrame::History { .. }));
+        greeted.await.unwrap();
+    }
     for n in 0..2 {
         let sockets = sample(&stack.metrics(n).await, "websocket_connections", &[]);
         assert_eq!(
@@ -33,7 +41,22 @@ pub async fn between_replicas(stack: &Stack, admin: i64) {
         );
     }
     writer.say("hello from the other replica").await.unwrap();
-    let (author, body) = reader.next_message().await.unwrap();
+    // The writer's replica hands it back too (or says why not).
+    let echo = tokio::time::timeout(limit, writer.next_message()).await;
+    let Ok(Ok((_, echoed))) = echo else {
+        panic!(
+            "the writer hears its message: {echo:?}\n{}",
+            stack.replica_warnings()
+        );
+    };
+    assert_eq!(echoed, "hello from the other replica");
+    let heard = tokio::time::timeout(limit, reader.next_message()).await;
+    let Ok(Ok((author, body))) = heard else {
+        panic!(
+            "the reader on the other replica hears it: {heard:?}\n{}",
+            stack.replica_warnings()
+        );
+    };
     assert_eq!(author, "admin", "the author by the name chat shows");
     assert_eq!(body, "hello from the other replica");
 }

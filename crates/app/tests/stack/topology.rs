@@ -260,6 +260,22 @@ impl Stack {
         assert_eq!(queue.list(&filter).await.unwrap().len(), 1, "one job");
     }
 
+    /// The warnings and errors the replicas logged so far, for a failure's message.
+    pub fn replica_warnings(&self) -> String {
+        let mut out = String::new();
+        for (n, replica) in self.replicas.iter().enumerate() {
+            let Some(process) = &replica.process else {
+                continue;
+            };
+            for line in process.log_so_far() {
+                if line.contains("WARN") || line.contains("ERROR") {
+                    out.push_str(&format!("replica {n}: {line}\n"));
+                }
+            }
+        }
+        out
+    }
+
     /// Replica `n`'s `/metrics`.
     pub async fn metrics(&self, n: usize) -> String {
         let url = format!("http://{}/metrics", self.replicas[n].metrics);

@@ -87,6 +87,16 @@ impl ServeProcess {
         self.child.id()
     }
 
+    /// What the process logged so far (a failing test shows it; `wait` then returns the rest).
+    #[allow(dead_code, reason = "the stack tests use it")]
+    pub fn log_so_far(&self) -> Vec<String> {
+        self.log
+            .iter()
+            .cloned()
+            .chain(self.lines.try_iter())
+            .collect()
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let sent = Command::new("kill")
