@@ -103,6 +103,11 @@ impl Application {
         })
     }
 
+    /// The app's routes, as built (the OpenAPI test walks them).
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
     /// Where `/metrics` is served, when it is.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().and_then(MetricsServer::addr)

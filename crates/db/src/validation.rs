@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One refused field: which, and why (in a sentence for the person who filled it in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: &'static str,
     pub message: String,

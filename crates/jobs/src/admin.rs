@@ -10,7 +10,8 @@ use crate::{
 };
 
 /// A job as stored.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Job)]
 pub struct JobRecord {
     pub id: i64,
     pub kind: String,
@@ -19,6 +20,7 @@ pub struct JobRecord {
     pub priority: i16,
     pub attempts: i32,
     pub max_attempts: i32,
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     pub unique_key: Option<String>,
     pub run_at: DateTime<Utc>,

@@ -7,7 +7,9 @@ use sea_orm::Value;
 use crate::{Result, sql::stmt};
 
 /// `done` of `total` steps (rows, bytes...), as a job last reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct Progress {
     pub done: i64,
     pub total: i64,

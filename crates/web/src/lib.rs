@@ -20,6 +20,7 @@ pub mod forwarded;
 pub mod listing;
 pub mod metered;
 mod middleware;
+pub mod openapi;
 mod page;
 mod problem;
 pub mod refreshed;

@@ -16,14 +16,20 @@ use crate::{Error, Result, extract::Json};
 
 /// A list request's query string. Unknown parameters are refused (a typo in `limit` should
 /// not silently give the default).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// How many items (a list's default and maximum are in its description).
     pub limit: Option<u64>,
+    /// The order: a column name, `-` in front for descending.
     pub sort: Option<String>,
+    /// A page's `next_cursor`: the items after it.
     pub after: Option<String>,
+    /// A page's `prev_cursor`: the items before it.
     pub before: Option<String>,
     /// Gone: named only so that the refusal can say what to use instead.
+    #[param(ignore)]
     pub offset: Option<IgnoredAny>,
 }
 
@@ -144,7 +150,7 @@ impl PageLinks {
 }
 
 /// The JSON body of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListBody<T> {
     items: Vec<T>,
     limit: u64,

@@ -35,6 +35,7 @@ pub fn build(state: AppState) -> Router {
             Bodies::Buffered,
         ))
         .merge(routes::health::router())
+        .merge(crate::openapi::router())
         .merge(routes::todos::public_router()) // [demo:todos]
         .merge(static_files(&state))
         .merge(uploads())

@@ -16,7 +16,7 @@ pub const SPEC: UpstreamSpec = crate::upstream_spec!(
     Some(Duration::from_secs(30))
 );
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Todo {
     pub id: u64,

@@ -24,6 +24,7 @@ mod helpers;
 mod metrics;
 mod middleware;
 mod migrations;
+mod openapi;
 mod products_api; // [demo:products]
 mod products_bad_input; // [demo:products]
 mod products_jobs; // [demo:products]

@@ -22,7 +22,7 @@ use crate::{
 /// How many equal-width buckets the histogram has.
 pub const HISTOGRAM_BUCKETS: usize = 10;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PriceStats {
     pub count: u64,
     pub min_cents: Option<i64>,
@@ -37,7 +37,7 @@ pub struct PriceStats {
 }
 
 /// Prices in `from_cents..=to_cents` (the last bucket) or `from_cents..to_cents` (the others).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
     pub from_cents: i64,
     pub to_cents: i64,

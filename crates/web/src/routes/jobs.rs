@@ -68,6 +68,11 @@ async fn show(
     page.render(&state.templates, "jobs/show.html")
 }
 
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", security(("token" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job: state, attempts, progress, last error", body = jobs::JobRecord),
+        (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Not an administrator", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "No job with this id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn show_json(
     State(state): State<AppState>,
     _: RequireAdmin,
@@ -118,4 +123,12 @@ const DOWNLOADS: &[fn(&JobRecord) -> Option<String>] = &[
 /// Where a finished job's result downloads from; `None` for kinds that write no file.
 pub(crate) fn download_url(job: &JobRecord) -> Option<String> {
     DOWNLOADS.iter().find_map(|url| url(job))
+}
+
+/// The jobs API's part of the OpenAPI document.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(show_json))]
+    struct Paths;
+    <Paths as utoipa::OpenApi>::openapi()
 }

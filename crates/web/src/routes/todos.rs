@@ -27,18 +27,22 @@ pub(crate) fn public_router() -> Router<AppState> {
     Router::new().route("/api/todos/summary", get(api))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SummaryParams {
+    /// Up to 20 todo ids, comma-separated: `1,2,3`.
     ids: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// The todos that came back, and what went wrong with the others.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = TodoSummary)]
 struct Summary {
     todos: Vec<Todo>,
     errors: Vec<IdError>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct IdError {
     id: u64,
     /// For programs: which upstream failed and how.
@@ -60,6 +64,12 @@ fn for_people(status: u16) -> &'static str {
     }
 }
 
+#[utoipa::path(get, path = "/api/todos/summary", tag = "todos", params(SummaryParams),
+    description = "Asks the todo service for each id at once (an upstream behind a timeout, retries \
+        and a circuit breaker); one failing id does not fail the others.",
+    responses(
+        (status = 200, description = "What came back, and an error per id that did not", body = Summary),
+        (status = 400, description = "Not a list of up to 20 ids", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn api(
     State(api): State<ApiClients>,
     Query(params): Query<SummaryParams>,
@@ -146,6 +156,14 @@ fn parse_ids(raw: &str) -> Result<Vec<u64>> {
         )));
     }
     Ok(ids)
+}
+
+/// The todos API's part of the OpenAPI document.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(api))]
+    struct Paths;
+    <Paths as utoipa::OpenApi>::openapi()
 }
 
 #[cfg(test)]

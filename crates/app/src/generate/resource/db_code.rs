@@ -173,7 +173,8 @@ pub(super) fn entity(r: &Resource) -> String {
             } else {
                 ""
             };
-            format!("{column}    pub {}: {ty},\n", f.name)
+            let schema = f.schema_attr(f.optional);
+            format!("{column}{schema}    pub {}: {ty},\n", f.name)
         })
         .collect();
     r.fill(ENTITY)
@@ -186,14 +187,17 @@ const ENTITY: &str = r#"//! The `__name__` table (written by `app generate resou
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, __EQ__DeriveEntityModel, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, __EQ__DeriveEntityModel, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(table_name = "__name__")]
+#[schema(as = __Type__)]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
 __FIELDS__    /// Bumped by every update; a client sends back the version it saw (optimistic locking).
     pub version: i32,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
     /// The user who created it; `None` once that user is deleted (only administrators may
     /// change it then).
@@ -237,7 +241,8 @@ pub(super) fn queries(r: &Resource) -> String {
         } else {
             ""
         };
-        format!("{default}    pub {}: {},\n", f.name, f.rust_type())
+        let schema = f.schema_attr(f.optional);
+        format!("{default}{schema}    pub {}: {},\n", f.name, f.rust_type())
     });
     let checks = each(&|f| {
         let n = &f.name;
@@ -270,15 +275,16 @@ pub(super) fn queries(r: &Resource) -> String {
         )
     });
     let patch_fields = each(&|f| {
+        let schema = f.schema_attr(true);
         if f.optional {
             format!(
-                "    #[serde(default, deserialize_with = \"crate::validation::present\")]\n    pub {}: Option<{}>,\n",
+                "    #[serde(default, deserialize_with = \"crate::validation::present\")]\n{schema}    pub {}: Option<{}>,\n",
                 f.name,
                 f.rust_type()
             )
         } else {
             format!(
-                "    #[serde(default)]\n    pub {}: Option<{}>,\n",
+                "    #[serde(default)]\n{schema}    pub {}: Option<{}>,\n",
                 f.name,
                 f.rust_type()
             )
@@ -458,7 +464,7 @@ const ENTITY: &str = "__label__";
 __CONSTS__
 /// __A_label__ as a client sends it: the body of `POST /api/__name__`, and what its form
 /// becomes. [`New__Type__::parse`] checks it.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct __Type__Input {
 __INPUT_FIELDS__}
@@ -491,7 +497,7 @@ __FROM_ROW__        }
 
 /// A change to __a_label__: the body of `PATCH /api/__name__/{id}`. Fields left out stay as
 /// they are (`null` clears an optional one); `version` is the version the client last saw.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct __Type__Patch {
     pub version: i32,

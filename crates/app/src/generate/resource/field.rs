@@ -131,6 +131,20 @@ impl Field {
         }
     }
 
+    /// The `#[schema(...)]` line OpenAPI needs for a type it cannot name by itself (dates,
+    /// times and UUIDs are strings of a format); empty for the others. `nullable` for a field
+    /// that may be `null` in JSON.
+    pub(crate) fn schema_attr(&self, nullable: bool) -> String {
+        let format = match self.kind {
+            Kind::Date => "Date",
+            Kind::DateTime => "DateTime",
+            Kind::Uuid => "Uuid",
+            _ => return String::new(),
+        };
+        let ty = if nullable { "Option<String>" } else { "String" };
+        format!("    #[schema(value_type = {ty}, format = {format})]\n")
+    }
+
     /// The Rust type of the field.
     pub(crate) fn rust_type(&self) -> String {
         if self.optional {

@@ -182,6 +182,11 @@ pub(super) fn plan(root: &Path, name: &str, specs: &[String]) -> anyhow::Result<
         "// [generate:router]",
         format!("let with_sessions = with_sessions.merge(routes::{name}::router());"),
     );
+    plan.register(
+        "crates/web/src/openapi.rs",
+        "// [generate:openapi]",
+        format!("doc.merge(routes::{name}::openapi());"),
+    );
     for (file, text) in pages::templates(&resource) {
         plan.file(format!("templates/{name}/{file}"), text);
     }
@@ -429,6 +434,7 @@ mod tests {
             "// [generate:resource-mod]",
             "// [generate:route-mod]",
             "// [generate:router]",
+            "// [generate:openapi]",
             "{# [generate:nav] #}",
             "// [generate:test-mod]",
         ] {

@@ -18,6 +18,8 @@ use crate::AppState;
 pub(crate) fn router() -> Router<AppState> {
     Router::new().merge(api::router()).merge(pages::router())
 }
+
+pub(crate) use api::openapi;
 "#,
     )
 }
@@ -45,7 +47,7 @@ use crate::{
     AppState, Error, Result,
     auth::RequireUser,
     extract::{Json, Path, Query},
-    listing::{self, Limits, ListQuery},
+    listing::{self, Limits, ListBody, ListQuery},
 };
 
 /// The list's page size: 20 unless asked, at most 100.
@@ -65,6 +67,12 @@ pub(super) fn router() -> Router<AppState> {
 
 /// `GET /api/__name__?limit=&sort=&after=|before=`: one page, newest first unless `sort` says
 /// otherwise (`__name__::SORTS`).
+#[utoipa::path(get, path = "/api/__name__", tag = "__name__", params(ListQuery),
+    description = "One page, 20 unless `limit` says (at most 100), newest first unless `sort` \
+        names another order.",
+    responses(
+        (status = 200, description = "A page; `Link` has the next, previous and first pages", body = ListBody<__Type__>),
+        (status = 400, description = "A bad `limit`, `sort` or cursor", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn list(State(db): State<Reads>, Query(query): Query<ListQuery>) -> Result<Response> {
     let request = query.parse(&__name__::SORTS, LIMITS)?;
     let slice = __name__::list(&db, request.order, request.limit, &request.position)
@@ -73,10 +81,17 @@ async fn list(State(db): State<Reads>, Query(query): Query<ListQuery>) -> Result
     Ok(listing::json("/api/__name__", &request, slice, LIMITS))
 }
 
+#[utoipa::path(get, path = "/api/__name__/{id}", tag = "__name__",
+    params(("id" = i64, Path, description = "The __label__'s id")),
+    responses((status = 200, description = "The __label__", body = __Type__), (status = 404, description = "No __label__ with this id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn show(State(db): State<Reads>, Path(id): Path<i64>) -> Result<Json<__Type__>> {
     Ok(Json(__name__::get(&db, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/__name__", tag = "__name__", request_body = __Type__Input, security(("token" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "Created; `Location` is its address", body = __Type__),
+        (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "A session without its CSRF token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Fields refused: `errors` says which and why", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all)]
 async fn create(
     State(db): State<DatabaseConnection>,
@@ -94,6 +109,12 @@ async fn create(
         .into_response())
 }
 
+#[utoipa::path(patch, path = "/api/__name__/{id}", tag = "__name__", request_body = __Type__Patch, security(("token" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The __label__'s id")),
+    responses(
+        (status = 200, description = "Changed", body = __Type__),
+        (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Not the owner or an administrator, or a session without its CSRF token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "No __label__ with this id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "It changed since `version`: read it again", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Fields refused: `errors` says which and why", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(id))]
 async fn update(
     State(db): State<DatabaseConnection>,
@@ -104,13 +125,19 @@ async fn update(
     Ok(Json(__name__::update(&db, user.actor(), id, patch).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DeleteParams {
     /// When given, delete only if the __label__ is still at this version.
     version: Option<i32>,
 }
 
+#[utoipa::path(delete, path = "/api/__name__/{id}", tag = "__name__", security(("token" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The __label__'s id"), DeleteParams),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Not the owner or an administrator, or a session without its CSRF token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "No __label__ with this id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "It changed since `version`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(id))]
 async fn destroy(
     State(db): State<DatabaseConnection>,
@@ -120,6 +147,14 @@ async fn destroy(
 ) -> Result<StatusCode> {
     __name__::delete(&db, user.actor(), id, params.version).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// This resource's part of the OpenAPI document (`web::openapi::document` merges it).
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(list, show, create, update, destroy))]
+    struct Paths;
+    <Paths as utoipa::OpenApi>::openapi()
 }
 "#,
     )

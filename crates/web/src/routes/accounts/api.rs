@@ -11,6 +11,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
+use utoipa::ToSchema;
 
 use super::{SignedUp, SiteUrl, links, pages::TokenView, recovery};
 use crate::{
@@ -34,20 +35,20 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/auth/verify/resend", post(resend_confirmation))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
     email: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SignedIn {
     user: UserView,
     csrf_token: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct UserView {
     id: i64,
     email: String,
@@ -78,14 +79,20 @@ impl From<CurrentUser> for UserView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Accepted<T = &'static str> {
-    detail: T,
+/// What happens next, in a sentence.
+#[derive(Debug, Serialize, ToSchema)]
+struct Accepted {
+    detail: String,
 }
 
 /// When confirming the address is optional, a new account is signed in: 201 with the user and
 /// the CSRF token, as a sign-in answers. Otherwise (a registered address, or confirming is
 /// required) 202 with what happens next.
+#[utoipa::path(post, path = "/api/auth/signup", tag = "accounts", request_body = Credentials,
+    responses(
+        (status = 201, description = "A new account, signed in (confirming the address is optional)", body = SignedIn),
+        (status = 202, description = "A registered address, or confirming is required: what happens next", body = Accepted),
+        (status = 422, description = "Fields refused: `errors` says which and why", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this client: wait `Retry-After` seconds", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all)]
 async fn signup(
     State(state): State<AppState>,
@@ -109,9 +116,21 @@ async fn signup(
         }
         SignedUp::Registered => super::SIGNUP_REGISTERED,
     };
-    Ok((StatusCode::ACCEPTED, Json(Accepted { detail })).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            detail: detail.into(),
+        }),
+    )
+        .into_response())
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = Credentials,
+    responses(
+        (status = 200, description = "Signed in: the session cookie is set", body = SignedIn),
+        (status = 401, description = "The email or password is wrong", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "The address must be confirmed first (a new link is mailed)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this client: wait `Retry-After` seconds", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
@@ -128,11 +147,16 @@ async fn login(
     }))
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
+    responses((status = 204, description = "The session ended")))]
 async fn logout(session: Session) -> Result<StatusCode> {
     session::log_out(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/auth/me", tag = "accounts",
+    security(("token" = []), ("session" = [])),
+    responses((status = 200, description = "Who is signed in", body = SignedIn), (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn me(MaybeUser(user): MaybeUser, session: Session) -> Result<Json<SignedIn>> {
     let Some(user) = user else {
         return Err(Error::Unauthorized("Nobody is signed in.".into()));
@@ -144,13 +168,18 @@ async fn me(MaybeUser(user): MaybeUser, session: Session) -> Result<Json<SignedI
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordChange {
     current_password: String,
     new_password: String,
 }
 
+#[utoipa::path(post, path = "/api/auth/password", tag = "accounts", request_body = PasswordChange,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Changed; the user's other sessions ended and every API token was revoked"),
+        (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "A session without its CSRF token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Fields refused: `errors` says which and why", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all)]
 async fn change_password(
     State(state): State<AppState>,
@@ -169,13 +198,13 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct CreatedToken {
     #[serde(flatten)]
     view: TokenView,
@@ -183,6 +212,11 @@ struct CreatedToken {
     token: String,
 }
 
+#[utoipa::path(post, path = "/api/auth/tokens", tag = "accounts", request_body = NewToken,
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "The token, shown in this answer only", body = CreatedToken),
+        (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "A session without its CSRF token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Fields refused: `errors` says which and why", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn create_token(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -196,6 +230,9 @@ async fn create_token(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/auth/tokens", tag = "accounts",
+    security(("token" = []), ("session" = [])),
+    responses((status = 200, description = "The user's tokens, newest first", body = Vec<TokenView>), (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn list_tokens(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -204,6 +241,11 @@ async fn list_tokens(
     Ok(Json(tokens.iter().map(TokenView::from).collect()))
 }
 
+#[utoipa::path(delete, path = "/api/auth/tokens/{id}", tag = "accounts",
+    params(("id" = i64, Path, description = "The token's id")),
+    security(("token" = []), ("session" = [])),
+    responses((status = 204, description = "Revoked"), (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "A session without its CSRF token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "The user has no token with this id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn revoke_token(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -213,13 +255,17 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResetAsk {
     email: String,
 }
 
 /// 202 whether the address has an account or not; when it has, its owner gets a link.
+#[utoipa::path(post, path = "/api/auth/password/reset", tag = "accounts", request_body = ResetAsk,
+    responses(
+        (status = 202, description = "The same answer whether the address has an account or not", body = Accepted),
+        (status = 422, description = "Fields refused: `errors` says which and why", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this client: wait `Retry-After` seconds", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all)]
 async fn ask_for_reset(
     State(state): State<AppState>,
@@ -232,7 +278,7 @@ async fn ask_for_reset(
     Ok((StatusCode::ACCEPTED, Json(Accepted { detail })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResetWithLink {
     /// The last part of the link that was mailed.
@@ -242,6 +288,11 @@ struct ResetWithLink {
 
 /// 204: the password is changed and every session and token of the account ended; 422 with a
 /// `token` field error when the link was used, expired or never sent.
+#[utoipa::path(post, path = "/api/auth/password/reset/confirm", tag = "accounts", request_body = ResetWithLink,
+    responses(
+        (status = 204, description = "Changed; every session and API token of the user ended"),
+        (status = 422, description = "The password is refused, or the link was used, expired or never sent (`token`)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this client: wait `Retry-After` seconds", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all)]
 async fn reset_password(
     State(state): State<AppState>,
@@ -252,13 +303,17 @@ async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Confirmation {
     token: String,
 }
 
 /// 204: the address the link was sent to is confirmed; 422 when the link cannot be used.
+#[utoipa::path(post, path = "/api/auth/verify", tag = "accounts", request_body = Confirmation,
+    responses(
+        (status = 204, description = "The address the link was sent to is confirmed"),
+        (status = 422, description = "The link was used, expired or never sent (`token`)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn confirm_address(
     State(state): State<AppState>,
     Json(input): Json<Confirmation>,
@@ -276,6 +331,9 @@ async fn confirm_address(
 
 /// 202: a new link is on its way to the signed-in user's address (unless confirmed already, or
 /// three were sent this hour).
+#[utoipa::path(post, path = "/api/auth/verify/resend", tag = "accounts",
+    security(("token" = []), ("session" = [])),
+    responses((status = 202, description = "A new link is on its way (at most three an hour)", body = Accepted), (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "A session without its CSRF token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn resend_confirmation(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -284,5 +342,32 @@ async fn resend_confirmation(
     let user = db::users::get(&state.db, user.id).await?;
     links::resend_confirmation(&state, &user, &site).await?;
     let detail = "A link to confirm the address is on its way (at most three an hour).";
-    Ok((StatusCode::ACCEPTED, Json(Accepted { detail })).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            detail: detail.into(),
+        }),
+    )
+        .into_response())
+}
+
+/// The account routes' part of the OpenAPI document.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(
+        signup,
+        login,
+        logout,
+        me,
+        change_password,
+        create_token,
+        list_tokens,
+        revoke_token,
+        ask_for_reset,
+        reset_password,
+        confirm_address,
+        resend_confirmation,
+    ))]
+    struct Paths;
+    <Paths as utoipa::OpenApi>::openapi()
 }

@@ -27,6 +27,8 @@ use crate::{
 };
 use links::SiteUrl;
 
+pub(crate) use api::openapi;
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(pages::router())

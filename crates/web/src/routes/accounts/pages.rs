@@ -247,7 +247,7 @@ async fn account_page(
 }
 
 /// A token as listed: never its hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct TokenView {
     id: i64,
     name: String,

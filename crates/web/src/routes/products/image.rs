@@ -134,6 +134,16 @@ async fn upload_form(
 }
 
 /// `POST /api/products/{id}/image`: 201 with the image (its thumbnail comes later).
+#[utoipa::path(post, path = "/api/products/{id}/image", tag = "products", security(("token" = []), ("session" = [])),
+    params(("id" = i64, Path, description = "The product's id")),
+    request_body(content = ImageUpload, content_type = "multipart/form-data",
+        description = "A PNG, JPEG, GIF or WebP image in the field `image`, checked by its content"),
+    responses(
+        (status = 201, description = "Kept; its thumbnail is made by a job", body = ImageView),
+        (status = 401, description = "Nobody is signed in (or the token is unknown)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Not the owner or an administrator, or a session without its CSRF token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "No product with this id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the upload limit", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Not an image of a kind this site takes", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "An image too large in pixels, or a form without its `image` field", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 async fn upload_api(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -142,4 +152,19 @@ async fn upload_api(
 ) -> Result<(StatusCode, Json<ImageView>)> {
     let image = save(&state, user.actor(), id, form).await?;
     Ok((StatusCode::CREATED, Json(ImageView::from(&image))))
+}
+
+/// The upload form, as the API documents it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "a schema: the form is read as a stream")]
+struct ImageUpload {
+    #[schema(value_type = String, format = Binary)]
+    image: Vec<u8>,
+}
+
+pub(super) fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(upload_api))]
+    struct Paths;
+    <Paths as utoipa::OpenApi>::openapi()
 }

@@ -58,6 +58,14 @@ type Report = Arc<Refreshed<PriceStats>>;
 /// How old a served report may be.
 const REPORT_MAX_AGE: Duration = Duration::from_secs(60);
 
+/// The products API's part of the OpenAPI document.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = api::openapi();
+    doc.merge(stats::openapi());
+    doc.merge(image::openapi()); // [demo:images]
+    doc
+}
+
 pub(crate) fn router() -> Router<AppState> {
     let report: Report = Refreshed::new(REPORT_MAX_AGE);
     Router::new()

@@ -297,7 +297,7 @@ fn delete_page(
 
 // [demo:images begin]
 /// An image as the API shows it.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub(super) struct ImageView {
     pub(super) url: String,
     /// `None` until the thumbnail job has run.

@@ -22,13 +22,17 @@ pub(super) fn router(report: Report) -> Router<AppState> {
 }
 
 /// The report as the API gives it: the figures and when they were computed.
-#[derive(Debug, Serialize)]
+/// The price report: at most a few seconds old (`computed_at`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PriceReport)]
 struct Body<'a> {
     #[serde(flatten)]
     stats: &'a PriceStats,
     computed_at: DateTime<Utc>,
 }
 
+#[utoipa::path(get, path = "/api/products/stats", tag = "products",
+    responses((status = 200, description = "Counts, percentiles and a histogram of the prices", body = Body)))]
 async fn api(
     State(state): State<AppState>,
     Extension(report): Extension<Report>,
@@ -59,4 +63,11 @@ async fn page(
     page.insert("tallest", &tallest);
     page.insert("computed_at", &snapshot.computed_at);
     page.render(&state.templates, "products/stats.html")
+}
+
+pub(super) fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(api))]
+    struct Paths;
+    <Paths as utoipa::OpenApi>::openapi()
 }
