@@ -47,6 +47,7 @@ for file in crates/db/src/config.rs crates/db/src/connect.rs .env.example README
     sed -i -e "s|data/$old_slug\.db|data/$slug.db|g" "$file"
 done
 sed -i -e "s|${old_under}_session\"|${under}_session\"|g" crates/web/src/config.rs
+sed -i -e "s|title = \"$old_name API\"|title = \"$name API\"|" crates/web/src/openapi.rs
 
 # What is left of the old names, outside history (bench runs) and this script.
 left=$(grep -rIl --exclude-dir=target --exclude-dir=.git --exclude-dir=data --exclude-dir=runs \
