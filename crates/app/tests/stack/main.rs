@@ -108,11 +108,8 @@ async fn replicas_share_sessions_chat_jobs_and_files() {
     within("cron", stack.missed_tick_fired_once()).await;
     within("chat", chat::between_replicas(&stack, admin.id)).await; // [demo:chat]
     within("export", export::progress_from_a_worker(&stack, &browser)).await; // [demo:export]
-    within(
-        "images",
-        images::seen_through_both_replicas(&stack, admin.id),
-    )
-    .await; // [demo:images]
+    let images = images::seen_through_both_replicas(&stack, admin.id); // [demo:images]
+    within("images", images).await; // [demo:images]
 }
 
 /// Welcome mails of sign-ups made through the proxy: each job runs once, across two workers,

@@ -196,8 +196,9 @@ impl Stack {
         .unwrap_or_else(|_| {
             let log = std::fs::read_to_string(self.data.path().join("haproxy.log"));
             panic!(
-                "the proxy did not see both replicas up; its log:\n{}",
-                log.unwrap_or_default()
+                "the proxy did not see both replicas up; its log:\n{}\nthe replicas' warnings:\n{}",
+                log.unwrap_or_default(),
+                self.replica_warnings()
             )
         });
     }
