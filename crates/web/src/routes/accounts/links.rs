@@ -111,11 +111,17 @@ async fn send_alone(
     Ok(())
 }
 
-/// Whether `email` may get another mail of `kind` this hour (counted across replicas).
-pub(super) async fn mail_allowed(state: &AppState, kind: &str, email: &str) -> Result<bool> {
+/// Whether `email` may get another mail of `kind` this hour, `per_hour` at most (counted
+/// across replicas).
+pub(super) async fn mail_allowed(
+    state: &AppState,
+    kind: &str,
+    email: &str,
+    per_hour: u32,
+) -> Result<bool> {
     let key = format!("{kind}:{email}");
     let window = std::time::Duration::from_secs(60 * 60);
-    let decision = db::rate_limits::hit(&state.db, &key, MAILS_PER_HOUR, window, db::now()).await?;
+    let decision = db::rate_limits::hit(&state.db, &key, per_hour, window, db::now()).await?;
     Ok(decision == db::rate_limits::Decision::Allowed)
 }
 
@@ -126,7 +132,8 @@ pub(super) async fn resend_confirmation(
     user: &User,
     site: &SiteUrl,
 ) -> Result<()> {
-    if user.email_verified_at.is_some() || !mail_allowed(state, "confirm-mail", &user.email).await?
+    if user.email_verified_at.is_some()
+        || !mail_allowed(state, "confirm-mail", &user.email, MAILS_PER_HOUR).await?
     {
         return Ok(());
     }
@@ -173,7 +180,7 @@ pub(super) async fn request_reset(
         errors.add("email", m);
         Refused::Fields(errors)
     })?;
-    if !mail_allowed(state, "reset-mail", email.as_str()).await? {
+    if !mail_allowed(state, "reset-mail", email.as_str(), MAILS_PER_HOUR).await? {
         tracing::info!("password reset asked again too soon; no mail");
         return Ok(());
     }

@@ -93,9 +93,6 @@ fn welcome(email: &str) -> String {
     )
 }
 
-/// The owner of a registered address hears about signup attempts at most this often.
-const NOTICE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
-
 /// How a signup went.
 enum SignedUp {
     /// A new account; signed in on the session when confirming the address is optional.
@@ -149,9 +146,7 @@ async fn sign_up(
 /// Someone signed up with a registered address: its owner gets a mail (at most one an hour, so
 /// signups cannot flood someone's inbox).
 async fn tell_owner_of_signup(state: &AppState, email: &Email, site: &SiteUrl) -> Result<()> {
-    let key = format!("signup-notice:{}", email.as_str());
-    let decision = db::rate_limits::hit(&state.db, &key, 1, NOTICE_EVERY, db::now()).await?;
-    if decision == db::rate_limits::Decision::Allowed {
+    if links::mail_allowed(state, "signup-notice", email.as_str(), 1).await? {
         let notice = AccountEmail {
             to: email.as_str().to_owned(),
             notice: AccountNotice::AlreadyRegistered,
