@@ -16,6 +16,7 @@ mod m20261121_000005_create_product_images; // [demo:images]
 mod m20261121_000006_create_chat; // [demo:chat]
 mod m20261129_000007_index_jobs_by_unique_key;
 mod m20261129_000008_account_tokens;
+mod m20261130_000009_users_is_active;
 // [generate:migration-mod]
 
 /// Every migration of the app, oldest first.
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_create_chat::Migration),     // [demo:chat]
             Box::new(m20261129_000007_index_jobs_by_unique_key::Migration),
             Box::new(m20261129_000008_account_tokens::Migration),
+            Box::new(m20261130_000009_users_is_active::Migration),
             // [generate:migration]
         ]
     }

@@ -27,7 +27,7 @@ pub fn services(
         offload,
         storage,
         scratch_dir: config.jobs.scratch_dir(),
-        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH, // [demo:export]
+        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH,
         notify_email: config.jobs.notify_email.clone(),
         hub,
         image_max_pixels: config.web.uploads.max_pixels,

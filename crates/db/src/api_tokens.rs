@@ -58,14 +58,17 @@ pub async fn create(
 }
 
 /// The user a token hash belongs to (one query, token and user joined), recording the use
-/// coarsely.
+/// coarsely. A deactivated account's tokens authenticate no one (deactivating also revokes them:
+/// this covers a token checked in between).
 pub async fn authenticate(db: &impl Writer, token_hash: &str) -> Result<Option<User>> {
     let found = ApiTokens::find()
         .filter(Column::TokenHash.eq(token_hash))
         .find_also_related(crate::entities::user::Entity)
         .one(db)
         .await?;
-    let Some((token, Some(user))) = found else {
+    let Some((token, Some(user))) =
+        found.filter(|(_, user)| user.as_ref().is_some_and(|u| u.is_active))
+    else {
         return Ok(None);
     };
     let now = crate::now();

@@ -1,9 +1,70 @@
 //! Writing audit rows. Always called on the transaction of the change it records, so the change
 //! and its audit row commit or roll back together.
 
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
-use crate::{Actor, Result, entities::audit_log};
+use crate::{
+    Actor, Result,
+    entities::{audit_log, user},
+};
+
+/// One entry of a row's audit trail: who did what, when.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Entry {
+    /// `created`, `updated` or `deleted`.
+    pub action: String,
+    /// What [`record`] stored: the row, or `{field: [before, after]}`.
+    pub changes: serde_json::Value,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// `None` for the app's own writes (a seed).
+    pub actor_id: Option<i64>,
+    /// The actor's address, if the account still exists.
+    pub actor_email: Option<String>,
+}
+
+/// The newest `limit` entries of row `entity_id` of `entity`, newest first (the index on
+/// `(entity, entity_id)` finds them), with the actors' addresses.
+pub async fn trail(
+    conn: &impl ConnectionTrait,
+    entity: &str,
+    entity_id: i64,
+    limit: u64,
+) -> Result<Vec<Entry>> {
+    let rows = audit_log::Entity::find()
+        .filter(audit_log::Column::Entity.eq(entity))
+        .filter(audit_log::Column::EntityId.eq(entity_id))
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let mut actors: Vec<i64> = rows.iter().filter_map(|row| row.actor_id).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    let emails: std::collections::HashMap<i64, String> = if actors.is_empty() {
+        Default::default()
+    } else {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(actors))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.email))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| Entry {
+            changes: serde_json::from_str(&row.changes).unwrap_or(serde_json::Value::Null),
+            actor_email: row.actor_id.and_then(|id| emails.get(&id).cloned()),
+            action: row.action,
+            created_at: row.created_at,
+            actor_id: row.actor_id,
+        })
+        .collect())
+}
 
 /// One audit row: `actor` changed `entity` `entity_id`.
 pub async fn record(

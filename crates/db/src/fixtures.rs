@@ -132,3 +132,90 @@ pub async fn update(
     txn.commit().await?;
     Ok(after)
 }
+
+/// Deletes a note if `actor` may and (with `version`) it is still at that version; the audit row
+/// commits with it.
+pub async fn delete(db: &impl Writer, actor: Actor, id: i64, version: Option<i32>) -> Result<()> {
+    let txn = crate::begin_write(db).await?;
+    let before = get_for_change(&txn, actor, id).await?;
+    if let Some(expected) = version.filter(|v| *v != before.version) {
+        return Err(Error::StaleVersion {
+            entity: ENTITY,
+            id,
+            expected,
+            current: before.version,
+        });
+    }
+    note::Entity::delete_by_id(id).exec(&txn).await?;
+    let snapshot = serde_json::json!({ "body": before.body });
+    crate::audit::record(&txn, actor, TABLE, id, "deleted", &snapshot).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Notes in the admin (`/admin/test_notes`): the engine's admin tests aim here.
+#[derive(Debug)]
+pub struct Admin;
+
+const ORDERS: [crate::list::Order<note::Column>; 4] = [
+    crate::list::Order {
+        name: "-id",
+        key: None,
+        descending: true,
+    },
+    crate::list::Order {
+        name: "id",
+        key: None,
+        descending: false,
+    },
+    crate::list::Order {
+        name: "body",
+        key: Some(note::Column::Body),
+        descending: false,
+    },
+    crate::list::Order {
+        name: "-body",
+        key: Some(note::Column::Body),
+        descending: true,
+    },
+];
+
+impl crate::admin::Resource for Admin {
+    type Entity = note::Entity;
+    const NAME: &'static str = TABLE;
+    const LABEL: &'static str = ENTITY;
+    const PLURAL: &'static str = "notes";
+
+    fn orders() -> &'static [crate::list::Order<note::Column>] {
+        &ORDERS
+    }
+
+    async fn create(
+        db: &sea_orm::DatabaseConnection,
+        actor: Actor,
+        values: crate::admin::Values,
+    ) -> Result<i64> {
+        let body: String = crate::admin::value(&values, "body")?;
+        Ok(create(db, actor, &body).await?.id)
+    }
+
+    async fn update(
+        db: &sea_orm::DatabaseConnection,
+        actor: Actor,
+        id: i64,
+        version: i32,
+        values: crate::admin::Values,
+    ) -> Result<()> {
+        let body: String = crate::admin::value(&values, "body")?;
+        update(db, actor, id, version, &body).await.map(drop)
+    }
+
+    async fn delete(
+        txn: &crate::WriteTransaction,
+        actor: Actor,
+        id: i64,
+        version: Option<i32>,
+    ) -> Result<Vec<String>> {
+        delete(txn, actor, id, version).await.map(|()| Vec::new())
+    }
+}

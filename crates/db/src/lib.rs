@@ -7,6 +7,7 @@
 
 pub mod account_tokens;
 mod actor;
+pub mod admin;
 pub mod api_tokens;
 pub mod audit;
 pub mod chat; // [demo:chat]

@@ -62,6 +62,7 @@ pub async fn create(
         email: Set(email.0.clone()),
         password_hash: Set(password_hash.to_owned()),
         is_admin: Set(is_admin),
+        is_active: Set(true),
         email_verified_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),

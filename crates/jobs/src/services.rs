@@ -20,10 +20,8 @@ pub struct Services {
     pub storage: storage::Storage,
     /// A local folder for files being written before they go to `storage` (`APP_DATA_DIR/tmp`).
     pub scratch_dir: PathBuf,
-    // [demo:export begin]
     /// Rows an export writes between two progress reports.
     pub export_batch: u64,
-    // [demo:export end]
     /// Who hears about what happens in the app (`APP_NOTIFY_EMAIL`): the team's address.
     pub notify_email: String,
     /// Publish/subscribe across replicas (job progress).

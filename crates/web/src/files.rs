@@ -102,6 +102,31 @@ pub(crate) fn stored(
     Router::new().route(&format!("{prefix}/{{name}}"), get(handler))
 }
 
+/// A job's stored file (an export) as a private download named `filename`; `gone` says what
+/// happened when the file is no longer there.
+pub(crate) async fn job_file(
+    state: &AppState,
+    key: &str,
+    filename: &str,
+    headers: &HeaderMap,
+    gone: String,
+) -> Result<Response, Error> {
+    let private = HeaderValue::from_static("private, no-cache");
+    let mut response = match download(state, key, private, headers).await {
+        Err(Error::NotFound(_)) => return Err(Error::NotFound(gone)),
+        other => other?,
+    };
+    if response.status().is_success() {
+        let disposition = format!("attachment; filename=\"{filename}\"");
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}
+
 /// The stored file `key` as a response: a redirect to a signed URL when the store gives one,
 /// else its bytes streamed through the app.
 pub(crate) async fn download(

@@ -22,6 +22,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::products::router()) // [demo:products]
         .merge(routes::todos::router()) // [demo:todos]
         .merge(routes::jobs::router())
+        .merge(routes::admin::router())
         .merge(routes::export::router()) // [demo:export]
         .merge(crate::chat::router()) // [demo:chat]
         .merge(routes::events::router());

@@ -12,6 +12,8 @@
     reason = "test code: a failed expectation is a failed test"
 )]
 
+mod admin;
+mod admin_products; // [demo:products]
 mod background_jobs;
 mod cli;
 mod demos;

@@ -14,10 +14,12 @@ use crate::{
     list::{self, Order, Position, Slice},
 };
 
+mod admin;
 mod seed;
 mod stats;
 
 pub use crate::entities::product::{Column, Model as Product};
+pub use admin::Admin;
 pub use seed::{SeedReport, seed_demo};
 pub use stats::{Bucket, HISTOGRAM_BUCKETS, PriceStats, price_stats};
 

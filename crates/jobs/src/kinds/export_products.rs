@@ -4,34 +4,24 @@
 //! whatever the table's size. The file is named after the job, so its page offers the download;
 //! it is written to a local scratch file, then put in the store (a local folder or S3).
 
-use std::path::PathBuf;
-
 use db::products::Product;
 use tokio::io::AsyncWriteExt;
 
-use crate::{BoxError, Job, JobContext, Runner, Services, kinds::PurgeExports};
+use super::{EXPORTS, export_table::Scratch};
+use crate::{BoxError, Job, JobContext, Runner, Services};
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExportProducts {}
 
-/// Exports on demand; every night at 03:23 UTC, old export files are deleted.
+/// Exports on demand (`purge_exports`, the engine's, deletes old files).
 pub(super) fn register(runner: Runner<Services>) -> crate::Result<Runner<Services>> {
-    let purge = PurgeExports::default();
-    runner
-        .register::<ExportProducts>()
-        .schedule(PurgeExports::NAME, "23 3 * * *", &purge)
+    Ok(runner.register::<ExportProducts>())
 }
 
 /// The key the export of job `id` is (or will be) stored under.
 pub fn export_key(id: i64) -> String {
     format!("{EXPORTS}/products-{id}.csv")
 }
-
-/// The folder of the store the exports are kept in (`purge_exports` empties it of old ones).
-pub const EXPORTS: &str = "exports";
-
-/// Rows per batch (and per progress report) unless the worker's services say otherwise.
-pub const DEFAULT_EXPORT_BATCH: u64 = 500;
 
 impl Job for ExportProducts {
     const NAME: &'static str = "export_products";
@@ -45,7 +35,7 @@ impl Job for ExportProducts {
         // Written to a local file first, then stored whole: a download never sees half a file,
         // a rerun replaces it whole, and S3 gets it in parts of bounded size.
         tokio::fs::create_dir_all(&app.scratch_dir).await?;
-        let partial = Scratch(
+        let partial = Scratch::new(
             app.scratch_dir
                 .join(format!("export-{}.csv.partial", ctx.id)),
         );
@@ -81,17 +71,6 @@ impl Job for ExportProducts {
             "products exported"
         );
         Ok(())
-    }
-}
-
-/// A scratch file, removed when dropped: after it is stored, or when the job fails or is cut
-/// off halfway.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        // Gone already when the local store moved it into place.
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -1,4 +1,4 @@
-//! Retention for the export demo: every night, delete exports stored more than a week ago, so
+//! Retention for exports (the admin's, and any job that stores under `exports/`): every night, delete exports stored more than a week ago, so
 //! the store's `exports/` does not grow for ever (the jobs that wrote them go with `purge_finished`).
 
 use std::time::Duration;
@@ -63,7 +63,7 @@ mod tests {
         );
         storage
             .put(
-                &super::super::export_key(1),
+                &super::super::table_export_key("products", 1),
                 bytes::Bytes::from_static(b"id\n"),
             )
             .await

@@ -92,6 +92,8 @@ async fn from_session(parts: &Parts, state: &AppState) -> Result<Option<CurrentU
         return Ok(None);
     };
     match db::users::get(&state.db, id).await {
+        // Deactivated: the session (ended by the deactivation, unless it raced it) means no one.
+        Ok(user) if !user.is_active => Ok(None),
         Ok(user) => {
             session::keep_alive(session, state.config.security.session_ttl).await?;
             Ok(Some(CurrentUser::new(user, AuthMethod::Session)))

@@ -5,7 +5,7 @@
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, HeaderValue, header},
+    http::HeaderMap,
     response::{Redirect, Response},
     routing::{get, post},
 };
@@ -59,22 +59,7 @@ async fn download(
         )));
     }
     let key = jobs::kinds::export_key(id);
-    let private = HeaderValue::from_static("private, no-cache");
-    let mut response = match crate::files::download(&state, &key, private, &headers).await {
-        Err(Error::NotFound(_)) => {
-            return Err(Error::NotFound(format!(
-                "The file of export {id} is gone (purged after a week)."
-            )));
-        }
-        other => other?,
-    };
-    if response.status().is_success() {
-        let disposition = format!("attachment; filename=\"products-{id}.csv\"");
-        if let Ok(value) = HeaderValue::from_str(&disposition) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_DISPOSITION, value);
-        }
-    }
-    Ok(response)
+    let gone = format!("The file of export {id} is gone (purged after a week).");
+    let filename = format!("products-{id}.csv");
+    crate::files::job_file(&state, &key, &filename, &headers, gone).await
 }

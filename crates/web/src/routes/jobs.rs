@@ -117,6 +117,7 @@ async fn steered(page: &Page, id: i64, done: jobs::Result<&str>) -> Result<Redir
 
 /// For each kind that writes a file: where a finished job's file downloads from.
 const DOWNLOADS: &[fn(&JobRecord) -> Option<String>] = &[
+    super::admin::download_url,
     super::export::download_url, // [demo:export]
 ];
 

@@ -1,6 +1,7 @@
 //! One module per resource, each ending in `pub(crate) fn router() -> Router<AppState>`.
 
 pub(crate) mod accounts;
+pub(crate) mod admin;
 pub(crate) mod events;
 pub(crate) mod export; // [demo:export]
 pub(crate) mod health;

@@ -666,4 +666,51 @@ pub async fn delete(
     txn.commit().await?;
     Ok(())
 }
+
+/// __Labels__ in the admin (`/admin/__name__`): its fields come from the entity; every write goes
+/// through the queries above.
+#[derive(Debug)]
+pub struct Admin;
+
+impl crate::admin::Resource for Admin {
+    type Entity = entity::Entity;
+    const NAME: &'static str = TABLE;
+    const LABEL: &'static str = ENTITY;
+    const PLURAL: &'static str = "__labels__";
+
+    fn orders() -> &'static [list::Order<Column>] {
+        &SORTS
+    }
+
+    async fn create(
+        db: &sea_orm::DatabaseConnection,
+        actor: Actor,
+        values: crate::admin::Values,
+    ) -> Result<i64> {
+        let input: __Type__Input = crate::admin::from_values(values)?;
+        let new = New__Type__::parse(input).map_err(Error::Invalid)?;
+        Ok(create(db, actor, new).await?.id)
+    }
+
+    async fn update(
+        db: &sea_orm::DatabaseConnection,
+        actor: Actor,
+        id: i64,
+        version: i32,
+        values: crate::admin::Values,
+    ) -> Result<()> {
+        let input: __Type__Input = crate::admin::from_values(values)?;
+        let patch = __Type__Patch::replace(input, version);
+        update(db, actor, id, patch).await.map(drop)
+    }
+
+    async fn delete(
+        txn: &crate::WriteTransaction,
+        actor: Actor,
+        id: i64,
+        version: Option<i32>,
+    ) -> Result<Vec<String>> {
+        delete(txn, actor, id, version).await.map(|()| Vec::new())
+    }
+}
 __ROW_CHECKS__"#;

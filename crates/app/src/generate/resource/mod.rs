@@ -167,6 +167,11 @@ pub(super) fn plan(root: &Path, name: &str, specs: &[String]) -> anyhow::Result<
         "// [generate:resource-mod]",
         format!("pub mod {name};"),
     );
+    plan.register(
+        "crates/db/src/admin/mod.rs",
+        "// [generate:admin]",
+        format!("entry::<crate::{name}::Admin>(),"),
+    );
     let routes = format!("crates/web/src/routes/{name}");
     plan.file(format!("{routes}/mod.rs"), web_code::module(&resource));
     plan.file(format!("{routes}/api.rs"), web_code::api(&resource));
@@ -432,6 +437,7 @@ mod tests {
             "// [generate:migration]",
             "// [generate:entity-mod]",
             "// [generate:resource-mod]",
+            "// [generate:admin]",
             "// [generate:route-mod]",
             "// [generate:router]",
             "// [generate:openapi]",

@@ -198,6 +198,7 @@ pub(super) fn tests(r: &Resource) -> String {
             .replace("__INVALID_FORM__", &invalid_form.unwrap_or_default())
             .replace("__SHOWN__", &shown),
     );
+    out.push_str(&r.fill(ADMIN_TESTS));
     if let Some(f) = r.fields.iter().find(|f| f.is_text()) {
         let list = if f.kind == Kind::String {
             "\n    let list = html(app.get(PAGES).await, StatusCode::OK).await;\n    assert!(!list.contains(\"<script>alert\") && list.contains(\"&lt;script&gt;\"), \"the list escapes it\");"
@@ -478,6 +479,29 @@ __INVALID_FORM__
     let deleted = post_form(&app, &app.client, &delete_path, &current, true).await;
     assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&deleted), PAGES);
+    assert_eq!(count(&app).await, 0);
+}
+"##;
+
+const ADMIN_TESTS: &str = r##"
+#[tokio::test]
+async fn the_admin_creates_lists_and_deletes_them_with_their_history() {
+    let app = spawn_app().await;
+    let form = sample_form(&app, 1).await;
+    let created = post_form(&app, &app.client, "/admin/__name__", &form, true).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let path = location(&created);
+    assert!(path.starts_with("/admin/__name__/"), "{path}");
+    let page = html(app.get(&path).await, StatusCode::OK).await;
+    let history = page.split("<h2>History</h2>").nth(1).unwrap_or_default();
+    assert!(history.contains("created") && history.contains("admin@example.com"), "{page}");
+    let list = html(app.get("/admin/__name__").await, StatusCode::OK).await;
+    assert!(list.contains(&format!("href=\"{path}\"")), "the list links to it");
+
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let bulk = vec![("ids", id), ("confirm", "yes".to_owned())];
+    let deleted = post_form(&app, &app.client, "/admin/__name__/bulk-delete", &bulk, true).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&app).await, 0);
 }
 "##;

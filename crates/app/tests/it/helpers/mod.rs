@@ -134,7 +134,7 @@ pub fn job_services(app: &TestApp, data_dir: &std::path::Path) -> jobs::Services
         notify_email: "team@example.com".into(),
         hub: app.hub.clone(),
         image_max_pixels: 40_000_000,
-        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH, // [demo:export]
+        export_batch: jobs::kinds::DEFAULT_EXPORT_BATCH,
     }
 }
 

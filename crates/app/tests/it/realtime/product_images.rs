@@ -234,3 +234,30 @@ async fn an_image_that_does_not_decode_fails_its_thumbnail_once_and_the_page_say
     assert!(page.contains("This image could not be read"), "{page}");
     assert!(!page.contains("preview is being made"), "{page}");
 }
+
+#[tokio::test]
+async fn an_admin_bulk_delete_removes_the_products_image_files_once_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_without_worker(dir.path()).await;
+    let id = app.create_product("Teapot", 2500).await["id"]
+        .as_i64()
+        .unwrap();
+    let uploaded = upload_form(&app, id, file(png(40, 20), "teapot.png", "image/png")).await;
+    assert_eq!(uploaded.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored_files(dir.path()).len(), 1);
+
+    let id = id.to_string();
+    let deleted = app
+        .post_form(
+            "/admin/products/bulk-delete",
+            &[("ids", id.as_str()), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.product_count().await, 0);
+    assert!(
+        stored_files(dir.path()).is_empty(),
+        "{:?}",
+        stored_files(dir.path())
+    );
+}

@@ -43,6 +43,8 @@ enum Refused {
     WrongCredentials,
     /// The password was right, but the address is not confirmed yet (and must be).
     Unconfirmed,
+    /// The password was right, but an administrator deactivated the account.
+    Deactivated,
     Other(Error),
 }
 
@@ -65,6 +67,7 @@ impl From<Refused> for Error {
             Refused::Fields(errors) => Self::Validation(errors),
             Refused::WrongCredentials => Self::Unauthorized(WRONG_CREDENTIALS.into()),
             Refused::Unconfirmed => Self::Forbidden(UNCONFIRMED.into()),
+            Refused::Deactivated => Self::Forbidden(DEACTIVATED.into()),
             Refused::Other(err) => err,
         }
     }
@@ -74,6 +77,9 @@ const WRONG_CREDENTIALS: &str = "The email or password is wrong.";
 
 const UNCONFIRMED: &str = "Confirm your address first: open the link we mailed to it (we have \
      just sent a new one). Then sign in.";
+
+const DEACTIVATED: &str =
+    "This account is deactivated: an administrator can tell you why, and reactivate it.";
 
 /// What a signup answers, whether the address was new or already had an account, when
 /// addresses must be confirmed: the page must not tell anyone which addresses are registered.
@@ -192,6 +198,10 @@ async fn log_in(
         tracing::info!(user_id = user.id, "password hash upgraded");
     }
     rate_limit::account_success(state, email).await?;
+    if !user.is_active {
+        tracing::info!(user_id = user.id, "sign-in refused: account deactivated");
+        return Err(Refused::Deactivated);
+    }
     let must_confirm = state.config.accounts.email_verification == EmailVerification::Required;
     if must_confirm && user.email_verified_at.is_none() {
         links::resend_confirmation(state, &user, site).await?;

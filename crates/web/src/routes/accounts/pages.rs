@@ -158,9 +158,13 @@ async fn login(
                 credentials_page(page, &state, "accounts/login.html", &form, Some(&errors)).await?;
             Ok((StatusCode::UNAUTHORIZED, html).into_response())
         }
-        Err(Refused::Unconfirmed) => {
+        Err(refused @ (Refused::Unconfirmed | Refused::Deactivated)) => {
             let mut errors = FieldErrors::new();
-            errors.add("form", super::UNCONFIRMED);
+            let why = match refused {
+                Refused::Deactivated => super::DEACTIVATED,
+                _ => super::UNCONFIRMED,
+            };
+            errors.add("form", why);
             let html =
                 credentials_page(page, &state, "accounts/login.html", &form, Some(&errors)).await?;
             Ok((StatusCode::FORBIDDEN, html).into_response())
