@@ -26,6 +26,7 @@ mod harness;
 mod helpers;
 
 mod accounts;
+mod admin;
 mod chat; // [demo:chat]
 mod images; // [demo:images]
 mod jobs;

@@ -32,9 +32,16 @@ const PUBLIC: &[&str] = &[
 const SIGNED_IN: &[&str] = &[
     "/account",
     "/jobs",
-    "/products/new",      // [demo:products]
-    "/products/1/edit",   // [demo:products]
-    "/products/1/delete", // [demo:products]
+    "/admin",
+    "/admin/users",
+    "/admin/users/1",
+    "/admin/test_notes/new",
+    "/admin/products?q=lamp&sort=-price_cents", // [demo:products]
+    "/admin/products/1/edit",                   // [demo:products]
+    "/admin/products/1/delete",                 // [demo:products]
+    "/products/new",                            // [demo:products]
+    "/products/1/edit",                         // [demo:products]
+    "/products/1/delete",                       // [demo:products]
 ];
 
 /// Checks each page; with `E2E_SCREENSHOTS=all` also keeps a screenshot of each, named after
