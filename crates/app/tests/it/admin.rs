@@ -448,6 +448,14 @@ async fn deletes_are_confirmed_version_checked_and_bulk_deletes_are_all_or_nothi
     let list = html(app.get("/admin/test_notes").await, StatusCode::OK).await;
     assert!(list.contains("Deleted 2 notes."));
     assert_eq!(ids_on(&list, "test_notes"), vec![ids[2]]);
+    // More rows than a page holds is refused before anything is read.
+    let many: Vec<String> = (1..=101).map(|id| id.to_string()).collect();
+    let mut form: Vec<(&str, &str)> = many.iter().map(|id| ("ids", id.as_str())).collect();
+    form.push(("confirm", "yes"));
+    let refused = app.post_form("/admin/test_notes/bulk-delete", &form).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(fixtures::count(&app.db).await.unwrap(), 1);
+
     // Each deletion has its audit row.
     let trail = db::audit::trail(&app.db, fixtures::TABLE, ids[0], 10)
         .await
