@@ -124,18 +124,6 @@ pub async fn mark_verified(db: &impl Writer, id: i64, email: &str) -> Result<boo
     Ok(result.rows_affected == 1)
 }
 
-/// Makes a user an admin (or not).
-pub async fn set_admin(db: &impl Writer, id: i64, is_admin: bool) -> Result<()> {
-    let _turn = db.write_turn().await?;
-    Users::update_many()
-        .col_expr(Column::IsAdmin, Expr::value(is_admin))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
     Ok(Users::find().count(db).await?)
 }

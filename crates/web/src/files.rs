@@ -102,6 +102,17 @@ pub(crate) fn stored(
     Router::new().route(&format!("{prefix}/{{name}}"), get(handler))
 }
 
+/// Removes uploaded files (by their names under `uploads/`), e.g. once the rows that pointed at
+/// them are deleted. A file left behind costs space, not correctness: a failure is logged, not
+/// answered.
+pub(crate) async fn remove_uploads(state: &AppState, files: &[&str]) {
+    for file in files {
+        if let Err(err) = state.storage.delete(&storage::upload_key(file)).await {
+            tracing::warn!(error = %err, file, "could not delete an uploaded file");
+        }
+    }
+}
+
 /// A job's stored file (an export) as a private download named `filename`; `gone` says what
 /// happened when the file is no longer there.
 pub(crate) async fn job_file(

@@ -76,8 +76,8 @@ impl Filter {
             let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
             let mut any = Condition::any();
             for field in fields.iter().filter(|f| f.searchable()) {
-                if let Some(c) = column(field.name, &[field.kind]) {
-                    let lowered = Expr::expr(Func::lower(Expr::col(c)));
+                if let Some((_, c)) = columns.iter().find(|(n, _)| *n == field.name) {
+                    let lowered = Expr::expr(Func::lower(Expr::col(*c)));
                     any = any.add(lowered.like(LikeExpr::new(pattern.clone()).escape('\\')));
                 }
             }

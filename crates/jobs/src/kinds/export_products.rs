@@ -35,7 +35,7 @@ impl Job for ExportProducts {
         // Written to a local file first, then stored whole: a download never sees half a file,
         // a rerun replaces it whole, and S3 gets it in parts of bounded size.
         tokio::fs::create_dir_all(&app.scratch_dir).await?;
-        let partial = Scratch::new(
+        let partial = Scratch(
             app.scratch_dir
                 .join(format!("export-{}.csv.partial", ctx.id)),
         );

@@ -50,7 +50,7 @@ impl Job for ExportTable {
             .ok_or_else(|| format!("there is no admin table `{}`", self.table))?;
         let total = i64::try_from(table.count(&app.db, &self.filter).await?).unwrap_or(i64::MAX);
         tokio::fs::create_dir_all(&app.scratch_dir).await?;
-        let partial = Scratch::new(
+        let partial = Scratch(
             app.scratch_dir
                 .join(format!("export-{}.csv.partial", ctx.id)),
         );
@@ -87,12 +87,6 @@ impl Job for ExportTable {
 /// A scratch file, removed when dropped: after it is stored, or when the job fails or is cut
 /// off halfway.
 pub(super) struct Scratch(pub(super) PathBuf);
-
-impl Scratch {
-    pub(super) fn new(path: PathBuf) -> Self {
-        Self(path)
-    }
-}
 
 impl Drop for Scratch {
     fn drop(&mut self) {

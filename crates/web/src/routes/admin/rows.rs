@@ -1,7 +1,7 @@
 //! One row of an admin table: its page (with the audit trail), the create and edit forms (field
 //! errors kept, the stale-version conflict shown), the delete confirmation and the row actions.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use axum::{
     extract::State,
@@ -190,8 +190,7 @@ pub(super) async fn new(
     page: Page,
     Path(name): Path<String>,
 ) -> Result<Html<String>> {
-    let table = table(&name)?;
-    refuse_unless(table.abilities().create, table.as_ref(), "created")?;
+    let table = table_for(&name, Change::Create)?;
     form_page(
         page,
         &state,
@@ -210,8 +209,7 @@ pub(super) async fn create(
     Path(name): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response> {
-    let table = table(&name)?;
-    refuse_unless(table.abilities().create, table.as_ref(), "created")?;
+    let table = table_for(&name, Change::Create)?;
     let refused = |page, errors: FieldErrors| -> Result<Response> {
         let form = FormView::of_pairs(table.as_ref(), &pairs);
         let html = form_page(
@@ -246,8 +244,7 @@ pub(super) async fn edit(
     page: Page,
     Path((name, id)): Path<(String, i64)>,
 ) -> Result<Html<String>> {
-    let table = table(&name)?;
-    refuse_unless(table.abilities().edit, table.as_ref(), "edited")?;
+    let table = table_for(&name, Change::Edit)?;
     let row = table.get(&state.reads, id).await?;
     let form = FormView::of_row(table.as_ref(), &row);
     form_page(page, &state, table.as_ref(), Some(&row), &form, None, None)
@@ -260,8 +257,7 @@ pub(super) async fn update(
     Path((name, id)): Path<(String, i64)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response> {
-    let table = table(&name)?;
-    refuse_unless(table.abilities().edit, table.as_ref(), "edited")?;
+    let table = table_for(&name, Change::Edit)?;
     let mut form = FormView::of_pairs(table.as_ref(), &pairs);
     let parsed = read(table.as_ref(), &pairs).and_then(|values| match form.version {
         Some(version) => Ok((values, version)),
@@ -326,8 +322,7 @@ pub(super) async fn confirm_delete(
     page: Page,
     Path((name, id)): Path<(String, i64)>,
 ) -> Result<Html<String>> {
-    let table = table(&name)?;
-    refuse_unless(table.abilities().delete, table.as_ref(), "deleted")?;
+    let table = table_for(&name, Change::Delete)?;
     let row = table.get(&state.reads, id).await?;
     delete_page(page, &state, table.as_ref(), &row, false)
 }
@@ -353,8 +348,7 @@ pub(super) async fn destroy(
     Path((name, id)): Path<(String, i64)>,
     Form(pairs): Form<Pairs>,
 ) -> Result<Response> {
-    let table = table(&name)?;
-    refuse_unless(table.abilities().delete, table.as_ref(), "deleted")?;
+    let table = table_for(&name, Change::Delete)?;
     let version = pairs
         .iter()
         .find(|(n, _)| n == "version")
@@ -400,9 +394,26 @@ pub(super) async fn act(
     Ok(Redirect::to(&format!("/admin/{name}/{id}")))
 }
 
-fn refuse_unless(allowed: bool, table: &dyn Table, what: &str) -> Result<()> {
+/// A change a form makes to a table.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Create,
+    Edit,
+    Delete,
+}
+
+/// The table named in the path, if it allows `change` (users, say, are never edited here): the
+/// form pages check before showing a form; the writes are refused by `db::admin` again.
+fn table_for(name: &str, change: Change) -> Result<Arc<dyn Table>> {
+    let table = table(name)?;
+    let can = table.abilities();
+    let (allowed, what) = match change {
+        Change::Create => (can.create, "created"),
+        Change::Edit => (can.edit, "edited"),
+        Change::Delete => (can.delete, "deleted"),
+    };
     if allowed {
-        Ok(())
+        Ok(table)
     } else {
         Err(Error::Conflict(format!(
             "{} are not {what} in the admin.",
@@ -411,12 +422,8 @@ fn refuse_unless(allowed: bool, table: &dyn Table, what: &str) -> Result<()> {
     }
 }
 
-/// Removes the uploaded files of deleted rows, once their deletion has committed. A file left
-/// behind costs space, not correctness: a failure is logged.
+/// Removes the uploaded files of deleted rows, once their deletion has committed.
 pub(super) async fn remove_files(state: &AppState, files: &[String]) {
-    for file in files {
-        if let Err(err) = state.storage.delete(&storage::upload_key(file)).await {
-            tracing::warn!(error = %err, file, "could not delete an uploaded file");
-        }
-    }
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    crate::files::remove_uploads(state, &files).await;
 }

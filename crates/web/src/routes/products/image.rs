@@ -49,7 +49,7 @@ async fn save(
             Ok(image)
         }
         Err(err) => {
-            delete_quietly(state, &stored.file).await;
+            crate::files::remove_uploads(state, &[&stored.file]).await;
             Err(err)
         }
     }
@@ -82,16 +82,7 @@ pub(super) async fn remove_files(state: &AppState, image: &ProductImage) {
         .thumbnail
         .clone()
         .unwrap_or_else(|| thumbnail_name(&image.file));
-    for file in [&image.file, &thumbnail] {
-        delete_quietly(state, file).await;
-    }
-}
-
-/// A file left behind costs some space, not correctness: a failure is logged, not answered.
-async fn delete_quietly(state: &AppState, file: &str) {
-    if let Err(err) = state.storage.delete(&storage::upload_key(file)).await {
-        tracing::warn!(error = %err, file, "could not delete an uploaded file");
-    }
+    crate::files::remove_uploads(state, &[&image.file, &thumbnail]).await;
 }
 
 async fn to_product(Path(id): Path<i64>) -> Redirect {
